@@ -1,0 +1,23 @@
+// "Did you mean" suggestions for unknown names (hardware IDs, zoo models, precisions, ops).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace graphs {
+
+/// Levenshtein distance between two strings, case-insensitive.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// Up to `max_results` candidates closest to `name`: those containing `name` (or contained in it)
+/// first, then those within an edit distance of max(2, |name|/3), nearest first.
+std::vector<std::string> suggest(std::string_view name, const std::vector<std::string>& candidates,
+                                 std::size_t max_results = 3);
+
+/// "unknown <what> 'name'; did you mean a, b?" or "unknown <what> 'name'; known: a, b, c" when
+/// nothing is close. `candidates` are listed in full only when nothing is close.
+std::string unknown_name_message(std::string_view what, std::string_view name,
+                                 const std::vector<std::string>& candidates);
+
+}  // namespace graphs

@@ -1,0 +1,92 @@
+// A hardware target, validated and ready for the estimators.
+//
+// Hardware numbers are data: they come from one YAML file per target under data/hardware/
+// (schema: docs/hardware-schema.md), each number with its source, or — for `host` — are derived
+// at run time from what the OS reports about this machine (labelled as derived). Units are in the
+// field names: FLOP/s, bytes, bytes/s, seconds, joules, watts.
+//
+// Peaks are keyed by precision name: "fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8",
+// "int4". For integer precisions the figure is operations per second (OP/s), counted like FLOPs
+// (one multiply-accumulate = 2 ops).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace graphs {
+
+/// One level of the memory hierarchy below DRAM (per chip totals, not per core).
+struct CacheLevel {
+  std::string name;                   // "L1", "L2", "L3", "SMEM"
+  double capacity_bytes = 0;          // total over the chip
+  double bandwidth_bytes_per_s = 0;   // aggregate; 0 when unknown
+};
+
+/// Fractions of a peak that a well-tuned kernel reaches, per op class (0 < e ≤ 1).
+struct Efficiency {
+  double matrix = 0.7;       // conv, gemm, matmul on matrix units
+  double vector = 0.5;       // elementwise, reductions, norms, softmax, pooling
+  double memory = 0.8;       // fraction of DRAM bandwidth reached by streaming kernels
+};
+
+/// A power mode (Jetson nvpmodel, CPU power limit). Fields that are set replace the base ones.
+struct PowerMode {
+  std::string name;                               // "15w", "30w", "50w", "maxn"
+  std::optional<double> clock_hz;
+  std::optional<double> power_w;                  // the mode's power budget
+  std::map<std::string, double> matrix_peak_flops_per_s;
+  std::map<std::string, double> vector_peak_flops_per_s;
+  std::optional<double> memory_bandwidth_bytes_per_s;
+};
+
+struct HardwareModel {
+  int schema_version = 1;
+  std::string id;            // "h100-sxm5-80gb"; with a power mode: "jetson-orin-agx-64gb:30w"
+  std::string name;          // "NVIDIA H100 SXM5 80GB"
+  std::string vendor;
+  std::string kind;          // "gpu", "cpu", "tpu", "npu"
+  bool derived = false;      // true for `host`: figures derived from OS facts, not a datasheet
+
+  int compute_units = 0;     // SMs, cores, TensorCores
+  double clock_hz = 0;       // boost / max clock used for the peaks
+
+  /// Dense peak throughput of the matrix units (tensor cores, AMX, MXU; on CPUs without a
+  /// matrix unit, the SIMD FMA peak) per precision, FLOP/s.
+  std::map<std::string, double> matrix_peak_flops_per_s;
+  /// Peak of the vector units (CUDA cores, SIMD) per precision, FLOP/s; used for elementwise
+  /// and reduction work.
+  std::map<std::string, double> vector_peak_flops_per_s;
+
+  double memory_bytes = 0;                  // DRAM/HBM capacity
+  double memory_bandwidth_bytes_per_s = 0;  // DRAM/HBM peak
+  std::vector<CacheLevel> caches;           // ordered from closest (L1) to farthest
+
+  Efficiency efficiency;
+  double kernel_launch_s = 0;   // fixed cost per kernel launch / op dispatch
+
+  /// Energy per FLOP (or OP) at each precision, joules; per DRAM byte, joules.
+  std::map<std::string, double> energy_per_flop_j;
+  double energy_per_dram_byte_j = 0;
+  double static_power_w = 0;    // power drawn regardless of work (idle + leakage)
+  double tdp_w = 0;
+
+  std::vector<PowerMode> power_modes;  // empty for most targets
+  std::string active_power_mode;       // set when `id` names a mode
+
+  /// Where each figure comes from: field name (e.g. "matrix_peak_flops_per_s.bf16") → source
+  /// (datasheet title and section, paper, or "derived: <how>").
+  std::map<std::string, std::string> sources;
+  std::vector<std::string> notes;
+
+  /// Matrix peak at `precision`; falls back to the widest precision that the part runs faster
+  /// or equal (e.g. tf32 → fp32 when no tf32 entry). nullopt if the precision is unsupported.
+  std::optional<double> matrix_peak(const std::string& precision) const;
+  std::optional<double> vector_peak(const std::string& precision) const;
+  /// Ridge point (FLOP per byte) of the matrix roofline at `precision`:
+  /// matrix_peak × efficiency.matrix / (bandwidth × efficiency.memory).
+  std::optional<double> ridge_point(const std::string& precision) const;
+};
+
+}  // namespace graphs

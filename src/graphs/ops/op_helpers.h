@@ -1,0 +1,41 @@
+// Shared helpers for op rules: broadcasting, axis normalisation, and the common rule shapes
+// (elementwise, unary-with-same-type). Used by every ops/*.cc family file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "graphs/ops/op_registry.h"
+
+namespace graphs::ops {
+
+/// Numpy-style multidirectional broadcast of static shapes (ONNX Broadcasting.md). Error when two
+/// dims differ and neither is 1.
+Result<std::vector<int64_t>> broadcast_shapes(const std::vector<std::vector<int64_t>>& shapes);
+
+/// Normalises a possibly negative axis into [0, rank); error when out of range.
+Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
+
+/// Product of dims[begin, end).
+int64_t product(const std::vector<int64_t>& dims, std::size_t begin = 0,
+                std::size_t end = static_cast<std::size_t>(-1));
+
+/// Shape rule for ops whose single output has the first input's type (Relu, Sigmoid, Softmax…).
+Result<std::vector<InferredOutput>> same_as_first_input(const InferContext& ctx);
+
+/// Shape rule for n-ary pointwise ops: broadcast all present inputs; output dtype is
+/// `out_dtype` when given, else the first input's.
+Result<std::vector<InferredOutput>> broadcast_elementwise(const InferContext& ctx,
+                                                          std::optional<DType> out_dtype = {});
+
+/// Cost for pointwise ops: `flops_per_element` × output elements; bytes = inputs + outputs.
+OpCost elementwise_cost(const CostContext& ctx, double flops_per_element);
+
+/// Cost for ops that only move data: 0 FLOPs; bytes = inputs + outputs.
+OpCost data_movement_cost(const CostContext& ctx);
+
+/// Cost for metadata-only ops (views): nothing.
+OpCost zero_cost(const CostContext& ctx);
+
+}  // namespace graphs::ops
