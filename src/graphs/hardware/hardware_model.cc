@@ -34,6 +34,10 @@ std::optional<double> HardwareModel::vector_peak(const std::string& precision) c
   return v ? v : matrix_peak(precision);
 }
 
+std::optional<double> HardwareModel::energy_per_flop(const std::string& precision) const {
+  return lookup(energy_per_flop_j, precision);
+}
+
 std::optional<double> HardwareModel::ridge_point(const std::string& precision) const {
   const auto peak = matrix_peak(precision);
   if (!peak || memory_bandwidth_bytes_per_s <= 0) return std::nullopt;

@@ -35,10 +35,18 @@ struct Efficiency {
 struct PowerMode {
   std::string name;                               // "15w", "30w", "50w", "maxn"
   std::optional<double> clock_hz;
+  std::optional<int> compute_units;               // e.g. TPCs power-gated in low Jetson modes
   std::optional<double> power_w;                  // the mode's power budget
   std::map<std::string, double> matrix_peak_flops_per_s;
   std::map<std::string, double> vector_peak_flops_per_s;
   std::optional<double> memory_bandwidth_bytes_per_s;
+};
+
+/// The link between devices of this kind (NVLink, ICI), used for collective cost.
+struct Interconnect {
+  std::string name;                   // "NVLink 4"
+  double bandwidth_bytes_per_s = 0;   // per device, per direction
+  double latency_s = 0;               // per message; 0 when unknown
 };
 
 struct HardwareModel {
@@ -72,8 +80,13 @@ struct HardwareModel {
   double static_power_w = 0;    // power drawn regardless of work (idle + leakage)
   double tdp_w = 0;
 
+  std::optional<Interconnect> interconnect;  // none for single-device targets
+
   std::vector<PowerMode> power_modes;  // empty for most targets
   std::string active_power_mode;       // set when `id` names a mode
+
+  /// Where the model came from: "embedded:h100-sxm5-80gb.yaml", a file path, or "detected".
+  std::string origin;
 
   /// Where each figure comes from: field name (e.g. "matrix_peak_flops_per_s.bf16") → source
   /// (datasheet title and section, paper, or "derived: <how>").
@@ -84,6 +97,8 @@ struct HardwareModel {
   /// or equal (e.g. tf32 → fp32 when no tf32 entry). nullopt if the precision is unsupported.
   std::optional<double> matrix_peak(const std::string& precision) const;
   std::optional<double> vector_peak(const std::string& precision) const;
+  /// Energy per FLOP (OP) at `precision`, joules, with the same fallback as `matrix_peak`.
+  std::optional<double> energy_per_flop(const std::string& precision) const;
   /// Ridge point (FLOP per byte) of the matrix roofline at `precision`:
   /// matrix_peak × efficiency.matrix / (bandwidth × efficiency.memory).
   std::optional<double> ridge_point(const std::string& precision) const;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: the C++ suite (GoogleTest via ctest) and the Python suite (pytest), the latter
+# on real ONNX exports of torchvision and transformers models (built with random weights and
+# cached by tools/export_models.py). Idempotent; quick when nothing changed.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+cache="${GRAPHS_CACHE_DIR:-$HOME/.cache/graphs}"
+export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
+
+echo "== C++ tests (GoogleTest) =="
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j"$(nproc)"
+ctest --preset dev -j"$(nproc)"
+
+echo "== models and Python tests (pytest) =="
+bash scripts/python_env.sh
+bash scripts/install_package.sh .venv-dev
+models_dir=$(.venv-dev/bin/python tools/export_models.py --print-dir)
+.venv-dev/bin/python tools/export_models.py
+export GRAPHS_MODELS_DIR="$models_dir" GRAPHS_REQUIRE_MODELS=1
+export GRAPHS_BIN="$root/.venv-dev/bin/graphs"
+.venv-dev/bin/python -m pytest tests/python -q -p no:cacheprovider

@@ -1,0 +1,101 @@
+#include "graphs/analysis/characterize.h"
+
+#include <set>
+
+namespace graphs {
+
+double NodeStats::arithmetic_intensity() const {
+  const double bytes = cost.bytes_read + cost.bytes_written;
+  return bytes > 0 ? cost.flops / bytes : 0;
+}
+
+double Characterization::arithmetic_intensity() const {
+  const double bytes = bytes_read + bytes_written;
+  return bytes > 0 ? flops / bytes : 0;
+}
+
+bool is_parameter(const Value& v) {
+  if (v.kind != ValueKind::kInitializer || !is_floating(v.type.dtype)) return false;
+  const auto n = v.type.numel();
+  return n && *n > 1;
+}
+
+namespace {
+
+// A node is free when every output's contents are known at analysis time (constant folding) or
+// the op only rewrites metadata.
+bool is_free(const Graph& graph, const Node& node, OpClass op_class) {
+  if (op_class == OpClass::kShape) return true;
+  bool any_output = false;
+  for (ValueId v : node.outputs) {
+    if (v == kNoValue) continue;
+    any_output = true;
+    if (!graph.value(v).data) return false;
+  }
+  return any_output;
+}
+
+}  // namespace
+
+Result<Characterization> characterize(const Graph& graph, const PrecisionMap& precision) {
+  Characterization ch;
+  ch.precision = precision;
+  GRAPHS_ASSIGN_OR_RETURN(ch.order, graph.topological_order());
+  ch.nodes.resize(graph.nodes.size());
+  const auto& registry = OpRegistry::global();
+
+  std::set<ValueId> counted_params;
+  for (NodeId id : ch.order) {
+    const Node& node = graph.node(id);
+    const OpSchema* schema = registry.find(node.domain, node.op_type);
+    if (!schema) {
+      return make_error(ErrorCode::kInternal, node.label(), ": no op rule (run infer_shapes first)");
+    }
+    NodeStats& s = ch.nodes[static_cast<std::size_t>(id)];
+    s.node = id;
+    s.op_class = schema->op_class;
+    s.free = is_free(graph, node, schema->op_class);
+
+    CostContext ctx{node, node.opset, {}, {}, precision};
+    for (ValueId v : node.inputs) ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
+    for (ValueId v : node.outputs) {
+      const Value* val = v == kNoValue ? nullptr : &graph.value(v);
+      if (val && !val->type.is_static()) {
+        return make_error(ErrorCode::kInternal, node.label(), ": output '", val->name,
+                          "' has no static shape");
+      }
+      ctx.outputs.push_back(val);
+    }
+    for (const Value* in : ctx.inputs) {
+      if (!in || !is_parameter(*in)) continue;
+      s.params += *in->type.numel();
+      s.weight_bytes += ctx.bytes(in);
+      const ValueId vid = graph.find_value(in->name);
+      if (counted_params.insert(vid).second) {
+        ch.params += *in->type.numel();
+        ch.weight_bytes += ctx.bytes(in);
+      }
+    }
+    if (s.free) continue;
+    s.cost = schema->cost(ctx);
+    ++ch.compute_nodes;
+    ch.macs += s.cost.macs;
+    ch.flops += s.cost.flops;
+    ch.bytes_read += s.cost.bytes_read;
+    ch.bytes_written += s.cost.bytes_written;
+    ch.activation_bytes += ctx.output_bytes();
+    auto& cls = ch.by_class[s.op_class];
+    ++cls.nodes;
+    cls.macs += s.cost.macs;
+    cls.flops += s.cost.flops;
+    cls.bytes += s.cost.bytes_read + s.cost.bytes_written;
+  }
+  for (ValueId v : graph.inputs) {
+    const auto b = graph.value(v).type.numel();
+    if (b) ch.activation_bytes += static_cast<double>(*b) *
+                                  dtype_bits(precision.map(graph.value(v).type.dtype)) / 8.0;
+  }
+  return ch;
+}
+
+}  // namespace graphs

@@ -1,0 +1,69 @@
+// Characterization: per node and in total, parameters, MACs, FLOPs, bytes and arithmetic
+// intensity, from the op registry's cost rules on a graph whose shapes are inferred.
+//
+// Conventions (docs/conventions.md):
+// - A parameter is an element of a floating-point initializer with more than one element
+//   (scalars are constants, not parameters). A shared initializer counts once in the totals.
+// - MACs come from conv, gemm, matmul and attention products; FLOPs = 2 × MACs + the per-element
+//   FLOPs each op's rule documents.
+// - Bytes are at each tensor's dtype after the precision map (`--precision`): floating tensors take
+//   the requested precision, integer tensors keep theirs.
+// - A node whose outputs are all known at analysis time (shape arithmetic on constants) and a
+//   metadata-only op (OpClass::kShape: Reshape, Squeeze, Shape, …) is "free": it launches no kernel
+//   and costs nothing.
+// - Arithmetic intensity = FLOPs / (bytes read + bytes written), FLOP per byte.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "graphs/common/status.h"
+#include "graphs/ir/graph.h"
+#include "graphs/ops/op_registry.h"
+
+namespace graphs {
+
+struct NodeStats {
+  NodeId node = kNoNode;
+  OpClass op_class = OpClass::kOther;
+  bool free = false;          // folded at analysis time or metadata-only
+  OpCost cost;                // MACs, FLOPs, bytes (zero when free)
+  int64_t params = 0;         // parameter elements among its inputs
+  double weight_bytes = 0;    // bytes of parameter inputs at the costing precision
+  double arithmetic_intensity() const;
+};
+
+struct ClassTotals {
+  int64_t nodes = 0;
+  double macs = 0;
+  double flops = 0;
+  double bytes = 0;  // read + written
+};
+
+struct Characterization {
+  std::vector<NodeStats> nodes;       // indexed by NodeId
+  std::vector<NodeId> order;          // topological order
+  PrecisionMap precision;
+
+  int64_t params = 0;                 // unique parameter elements
+  double weight_bytes = 0;            // unique parameter bytes at the costing precision
+  double macs = 0;
+  double flops = 0;
+  double bytes_read = 0;              // Σ over nodes: every op as its own kernel
+  double bytes_written = 0;
+  double activation_bytes = 0;        // Σ bytes of graph inputs and non-free node outputs
+  int64_t compute_nodes = 0;          // nodes that are not free
+  std::map<OpClass, ClassTotals> by_class;
+
+  double arithmetic_intensity() const;  // flops / (bytes_read + bytes_written)
+};
+
+/// True when `v` counts as a parameter (see the conventions above).
+bool is_parameter(const Value& v);
+
+/// Requires inferred, static shapes (run infer_shapes first). Error (kInternal) if a node's op
+/// is unregistered or a shape is not static.
+Result<Characterization> characterize(const Graph& graph, const PrecisionMap& precision);
+
+}  // namespace graphs

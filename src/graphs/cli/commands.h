@@ -1,0 +1,41 @@
+// Subcommands of the `graphs` program. Each file registers its subcommand on the CLI11 app and
+// returns the exit status through `CommandResult` (0 ok, 1 work failed, 2 bad input).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "graphs/analysis/shape_inference.h"
+#include "graphs/common/status.h"
+
+namespace graphs::cli {
+
+/// Set by a subcommand's callback; main returns it.
+struct CommandResult {
+  int exit_status = 0;
+};
+
+/// Prints "graphs: error: <message>" on stderr and returns the error's exit status.
+int report_error(const Error& error);
+
+/// Writes `text` to `path` ("" or "-": stdout). Error kIoError naming the file on failure.
+Status write_output(const std::string& path, const std::string& text);
+
+void add_analyze_command(CLI::App& app, CommandResult& result);
+void add_inspect_command(CLI::App& app, CommandResult& result);
+void add_hardware_command(CLI::App& app, CommandResult& result);
+void add_ops_command(CLI::App& app, CommandResult& result);
+
+/// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N.
+struct ModelOptions {
+  int64_t batch = 1;
+  int64_t seq_len = 128;
+  std::vector<std::string> dims;  // NAME=N
+};
+void add_model_options(CLI::App& cmd, ModelOptions& options);
+/// Turns ModelOptions into DimBindings; error (kInvalidArgument) for a malformed NAME=N.
+Result<DimBindings> to_bindings(const ModelOptions& options);
+
+}  // namespace graphs::cli

@@ -1,0 +1,146 @@
+#include "graphs/estimate/roofline.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace graphs {
+namespace {
+
+bool uses_matrix_unit(OpClass c) { return c == OpClass::kConv || c == OpClass::kMatMul; }
+
+double value_bytes(const Value& v, const PrecisionMap& p) {
+  const auto n = v.type.numel();
+  return n ? static_cast<double>(*n) * dtype_bits(p.map(v.type.dtype)) / 8.0 : 0;
+}
+
+std::string known_precisions(const HardwareModel& hw) {
+  std::string out;
+  for (const auto& [k, v] : hw.matrix_peak_flops_per_s) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+}  // namespace
+
+double peak_activation_bytes(const Graph& g, const Characterization& ch, const Partition& part) {
+  const int n_kernels = static_cast<int>(part.kernels.size());
+  // Storage roots: graph inputs and kernel outputs. A value made by a free node aliases the roots
+  // of its inputs (a view), unless its contents are known at analysis time (a folded constant).
+  std::map<ValueId, std::set<ValueId>> roots_memo;
+  std::function<std::set<ValueId>(ValueId)> roots = [&](ValueId v) -> std::set<ValueId> {
+    auto it = roots_memo.find(v);
+    if (it != roots_memo.end()) return it->second;
+    std::set<ValueId> out;
+    const Value& val = g.value(v);
+    if (val.kind == ValueKind::kGraphInput) {
+      out.insert(v);
+    } else if (val.kind == ValueKind::kActivation && !val.data && val.producer != kNoNode) {
+      if (part.kernel_of_node[static_cast<std::size_t>(val.producer)] >= 0) {
+        out.insert(v);
+      } else {
+        for (ValueId in : g.node(val.producer).inputs) {
+          if (in == kNoValue) continue;
+          auto sub = roots(in);
+          out.insert(sub.begin(), sub.end());
+        }
+      }
+    }
+    roots_memo[v] = out;
+    return out;
+  };
+  // Birth and last use of each root, in kernel steps. Graph inputs are born at step 0.
+  std::map<ValueId, std::pair<int, int>> life;
+  for (ValueId v : g.inputs) life[v] = {0, 0};
+  for (const auto& k : part.kernels) {
+    for (ValueId v : k.outputs) life[v] = {k.id, k.id};
+  }
+  for (const auto& k : part.kernels) {
+    for (ValueId v : k.inputs) {
+      for (ValueId r : roots(v)) {
+        auto it = life.find(r);
+        if (it != life.end()) it->second.second = std::max(it->second.second, k.id);
+      }
+    }
+  }
+  for (ValueId v : g.outputs) {
+    for (ValueId r : roots(v)) {
+      auto it = life.find(r);
+      if (it != life.end()) it->second.second = n_kernels;
+    }
+  }
+  std::vector<double> delta(static_cast<std::size_t>(n_kernels) + 2, 0);
+  for (const auto& [v, span] : life) {
+    const double b = value_bytes(g.value(v), ch.precision);
+    delta[static_cast<std::size_t>(span.first)] += b;
+    delta[static_cast<std::size_t>(span.second) + 1] -= b;
+  }
+  double live = 0, peak = 0;
+  for (double d : delta) {
+    live += d;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
+
+Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& ch,
+                                   const Partition& part, const HardwareModel& hw,
+                                   const EstimateOptions& options) {
+  Estimate e;
+  e.hardware_id = hw.id;
+  e.hardware_name = hw.name;
+  e.precision = options.precision;
+  const auto matrix_peak = hw.matrix_peak(options.precision);
+  const auto vector_peak = hw.vector_peak(options.precision);
+  if (!matrix_peak || !vector_peak) {
+    return make_error(ErrorCode::kInvalidArgument, hw.id, " has no ", options.precision,
+                      " peak; it supports ", known_precisions(hw));
+  }
+  GRAPHS_CHECK_OR_RETURN(hw.memory_bandwidth_bytes_per_s > 0, ErrorCode::kInvalidArgument, hw.id,
+                         " has no memory bandwidth");
+  e.matrix_peak_flops_per_s = *matrix_peak;
+  e.vector_peak_flops_per_s = *vector_peak;
+  e.memory_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
+  e.ridge_point_flop_per_byte = hw.ridge_point(options.precision).value_or(0);
+
+  double energy_per_flop = 0;
+  if (auto it = hw.energy_per_flop_j.find(options.precision); it != hw.energy_per_flop_j.end()) {
+    energy_per_flop = it->second;
+  } else if (auto f = hw.energy_per_flop_j.find("fp32"); f != hw.energy_per_flop_j.end()) {
+    energy_per_flop = f->second;
+  }
+  const double bandwidth = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
+  for (const auto& k : part.kernels) {
+    KernelEstimate ke;
+    ke.kernel = k.id;
+    const bool matrix = uses_matrix_unit(k.op_class);
+    const double peak = matrix ? *matrix_peak * hw.efficiency.matrix
+                               : *vector_peak * hw.efficiency.vector;
+    ke.compute_s = k.flops / peak;
+    ke.memory_s = k.bytes() / bandwidth;
+    ke.overhead_s = hw.kernel_launch_s;
+    ke.compute_bound = ke.compute_s >= ke.memory_s;
+    ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
+    ke.energy_j = k.flops * energy_per_flop + k.bytes() * hw.energy_per_dram_byte_j;
+    e.latency_s += ke.latency_s;
+    e.compute_s += ke.compute_s;
+    e.memory_s += ke.memory_s;
+    e.overhead_s += ke.overhead_s;
+    e.dynamic_energy_j += ke.energy_j;
+    (ke.compute_bound ? e.compute_bound_kernels : e.memory_bound_kernels)++;
+    e.kernels.push_back(ke);
+  }
+  e.static_energy_j = hw.static_power_w * e.latency_s;
+  e.energy_j = e.dynamic_energy_j + e.static_energy_j;
+
+  e.memory.weight_bytes = ch.weight_bytes;
+  e.memory.peak_activation_bytes = peak_activation_bytes(graph, ch, part);
+  e.memory.workspace_bytes = options.workspace_bytes;
+  e.memory.peak_bytes =
+      e.memory.weight_bytes + e.memory.peak_activation_bytes + e.memory.workspace_bytes;
+  e.memory.capacity_bytes = hw.memory_bytes;
+  e.memory.fits = hw.memory_bytes <= 0 || e.memory.peak_bytes <= hw.memory_bytes;
+  return e;
+}
+
+}  // namespace graphs

@@ -1,0 +1,82 @@
+// First estimator: a roofline per fused kernel, energy, and peak memory by liveness.
+//
+// Per kernel k (Williams, Waterman, Patterson, "Roofline", CACM 52(4), 2009):
+//   compute_s = FLOPs_k / (peak(precision, unit) × efficiency(unit))
+//       unit = matrix for conv/matmul kernels, vector otherwise
+//   memory_s  = bytes_k / (DRAM bandwidth × efficiency.memory)
+//       bytes_k = the kernel's boundary bytes (Partition: inputs, weights, outputs)
+//   latency_s = max(compute_s, memory_s) + kernel_launch_s
+// Energy = Σ FLOPs × energy_per_flop_j(precision) + Σ bytes × energy_per_dram_byte_j
+//          + static_power_w × latency_s.
+// Peak memory = weights + peak of live activations over the kernel execution order (a tensor
+// lives from its producing kernel to its last consuming kernel; views share their source's
+// storage; graph inputs live from the start, graph outputs to the end) + workspace.
+// All figures come from the HardwareModel (data/hardware, with sources).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "graphs/analysis/characterize.h"
+#include "graphs/analysis/fusion.h"
+#include "graphs/common/status.h"
+#include "graphs/hardware/hardware_model.h"
+
+namespace graphs {
+
+struct EstimateOptions {
+  std::string precision = "fp32";  // a HardwareModel peak key: fp32, tf32, fp16, bf16, fp8, int8
+  double workspace_bytes = 0;      // extra scratch memory (not modelled yet: 0)
+};
+
+struct KernelEstimate {
+  int kernel = 0;
+  double compute_s = 0;
+  double memory_s = 0;
+  double overhead_s = 0;
+  double latency_s = 0;
+  bool compute_bound = false;
+  double energy_j = 0;  // dynamic energy only
+};
+
+struct MemoryEstimate {
+  double weight_bytes = 0;
+  double peak_activation_bytes = 0;
+  double workspace_bytes = 0;
+  double peak_bytes = 0;      // weight + peak activation + workspace
+  double capacity_bytes = 0;  // device memory
+  bool fits = true;
+};
+
+struct Estimate {
+  std::string hardware_id;
+  std::string hardware_name;
+  std::string precision;
+  double latency_s = 0;
+  double compute_s = 0;        // Σ kernel compute times
+  double memory_s = 0;         // Σ kernel memory times
+  double overhead_s = 0;       // Σ launch overheads
+  double dynamic_energy_j = 0;
+  double static_energy_j = 0;
+  double energy_j = 0;
+  int compute_bound_kernels = 0;
+  int memory_bound_kernels = 0;
+  double matrix_peak_flops_per_s = 0;  // at the precision, before efficiency
+  double vector_peak_flops_per_s = 0;
+  double memory_bandwidth_bytes_per_s = 0;
+  double ridge_point_flop_per_byte = 0;
+  MemoryEstimate memory;
+  std::vector<KernelEstimate> kernels;  // parallel to Partition::kernels
+};
+
+/// Error kInvalidArgument when the hardware has no peak at the precision
+/// ("i7-12700k has no fp8 peak; it supports fp32, fp16, ...").
+Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& ch,
+                                   const Partition& partition, const HardwareModel& hw,
+                                   const EstimateOptions& options);
+
+/// Peak bytes of live activations over `partition`'s execution order (see above).
+double peak_activation_bytes(const Graph& graph, const Characterization& ch,
+                             const Partition& partition);
+
+}  // namespace graphs

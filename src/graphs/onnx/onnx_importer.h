@@ -1,0 +1,63 @@
+// ONNX importer: an ONNX model (protobuf) becomes a graphs::Graph.
+//
+// What it builds: graph inputs (graph.input entries that are not initializers) with their
+// declared types, initializers (type from dims and data_type; contents only for tensors of at
+// most kMaxConstElements elements), nodes with attributes and the opset of their domain, and
+// graph outputs. Model-local functions (ModelProto.functions, as emitted by the torch.onnx
+// dynamo exporter) are inlined into the main graph, recursively, with attribute references
+// resolved and inner values renamed "<call node>/<inner name>" (made unique). No shape inference
+// is done and value_info is ignored: only graph inputs and initializers carry types
+// (analysis/shape_inference.h fills in the rest).
+//
+// Weights: the bytes of large tensors are never decoded, and `import_onnx_file` does not even
+// keep them in memory (large tensor payloads are skipped while the file is read). External data
+// (TensorProto.data_location == EXTERNAL) is recorded in Value::external_location; only the
+// bytes of small external tensors are read, from the side file relative to the model's
+// directory. A missing side file is an error only for a small tensor.
+//
+// Dims of graph inputs: dim_value → Dim::fixed, dim_param → Dim::symbol(dim_param), neither →
+// Dim::symbol("<input name>_dim<i>"), so that binding rules (analysis/shape_inference.h) apply.
+// An input with no shape at all has rank_known == false.
+//
+// Errors (never exceptions, never crashes), each one line with context:
+//   kNotFound      the file (or a small tensor's external data file) does not exist
+//   kParseError    empty file, not protobuf / truncated ("not an ONNX model: ..."), no graph,
+//                  malformed tensors (data size not matching dims)
+//   kUnsupported   control-flow subgraphs (If/Loop/Scan), non-tensor graph inputs, sparse-tensor
+//                  and type-proto attributes, unknown data types, files over 2 GB
+//   kInvalidArgument  structural problems: a node domain missing from opset_import, a node input
+//                  that nothing produces, a cycle, a value produced twice (Graph::validate)
+//   kIoError       a file that exists but cannot be read
+// `import_onnx_file` prefixes every message with the file's path; node errors read
+// "Conv node 'conv1' (opset 17): ...".
+//
+// Thread safety: both functions are reentrant; they share no state.
+#pragma once
+
+#include <string>
+
+#include "graphs/common/status.h"
+#include "graphs/ir/graph.h"
+
+namespace onnx {
+class ModelProto;
+}  // namespace onnx
+
+namespace graphs {
+
+struct ImportOptions {
+  /// Decode the contents of tensors of at most kMaxConstElements elements (initializers and
+  /// tensor attributes) into Value::data / TensorAttr::data, reading small external tensors from
+  /// their side files. When false, no contents are decoded and no side file is opened.
+  bool load_small_tensors = true;
+};
+
+/// Reads and imports the model at `path`; external data is resolved relative to its directory.
+Result<Graph> import_onnx_file(const std::string& path, const ImportOptions& options = {});
+
+/// Imports an already parsed model. `base_dir` is the directory external data locations are
+/// relative to ("" = the current directory). Errors carry no file name (the caller knows it).
+Result<Graph> import_onnx_model(const onnx::ModelProto& model, const std::string& base_dir,
+                                const ImportOptions& options = {});
+
+}  // namespace graphs

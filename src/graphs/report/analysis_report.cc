@@ -1,0 +1,297 @@
+#include "graphs/report/analysis_report.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "graphs/common/suggest.h"
+#include "graphs/report/table.h"
+
+namespace graphs {
+namespace {
+
+using nlohmann::json;
+namespace r = report;
+
+int64_t bound_batch(const Analysis& a) { return a.dims.batch; }
+
+double throughput(const Analysis& a, const Estimate& e) {
+  return e.latency_s > 0 ? static_cast<double>(bound_batch(a)) / e.latency_s : 0;
+}
+
+json node_json(const Analysis& a, NodeId id) {
+  const Graph& g = a.model.graph;
+  const Node& n = g.node(id);
+  const NodeStats& s = a.characterization.nodes[static_cast<std::size_t>(id)];
+  json outputs = json::array();
+  for (ValueId v : n.outputs) {
+    if (v == kNoValue) continue;
+    outputs.push_back({{"name", g.value(v).name},
+                       {"dtype", dtype_name(g.value(v).type.dtype)},
+                       {"shape", g.value(v).type.dims()}});
+  }
+  return {{"name", n.name},
+          {"op_type", n.op_type},
+          {"domain", n.domain},
+          {"op_class", to_string(s.op_class)},
+          {"free", s.free},
+          {"kernel", a.partition.kernel_of_node[static_cast<std::size_t>(id)]},
+          {"params", s.params},
+          {"macs", s.cost.macs},
+          {"flops", s.cost.flops},
+          {"bytes_read", s.cost.bytes_read},
+          {"bytes_written", s.cost.bytes_written},
+          {"weight_bytes", s.weight_bytes},
+          {"arithmetic_intensity", s.arithmetic_intensity()},
+          {"outputs", outputs}};
+}
+
+json kernel_json(const Analysis& a, const FusedKernel& k) {
+  json nodes = json::array();
+  for (NodeId n : k.nodes) nodes.push_back(a.model.graph.node(n).name);
+  return {{"id", k.id},
+          {"name", k.name},
+          {"op_class", to_string(k.op_class)},
+          {"nodes", nodes},
+          {"macs", k.macs},
+          {"flops", k.flops},
+          {"input_bytes", k.input_bytes},
+          {"weight_bytes", k.weight_bytes},
+          {"output_bytes", k.output_bytes},
+          {"arithmetic_intensity", k.arithmetic_intensity()}};
+}
+
+std::string title(const Analysis& a) {
+  std::string dims;
+  for (ValueId v : a.model.graph.inputs) {
+    const auto& val = a.model.graph.value(v);
+    dims += (dims.empty() ? "" : ", ") + val.name + " " + val.type.to_string();
+  }
+  return fmt::format("{} ({}; inputs: {}; precision {})", a.model.name, a.model.format, dims,
+                     a.precision.name);
+}
+
+r::Table totals_table(const Analysis& a) {
+  const auto& ch = a.characterization;
+  r::Table t({"quantity", ">value"});
+  t.add_row({"parameters", r::si(static_cast<double>(ch.params))});
+  t.add_row({"MACs", r::si(ch.macs)});
+  t.add_row({"FLOPs", r::si(ch.flops)});
+  t.add_row({"weight bytes", r::bytes(ch.weight_bytes)});
+  t.add_row({"activation bytes", r::bytes(ch.activation_bytes)});
+  t.add_row({"bytes moved, unfused", r::bytes(ch.bytes_read + ch.bytes_written)});
+  t.add_row({"arithmetic intensity, unfused", r::number(ch.arithmetic_intensity()) + " FLOP/B"});
+  t.add_row({"nodes (compute / total)",
+             fmt::format("{} / {}", ch.compute_nodes, a.model.graph.nodes.size())});
+  t.add_row({"fused kernels", std::to_string(a.partition.kernels.size())});
+  return t;
+}
+
+r::Table class_table(const Analysis& a) {
+  const auto& ch = a.characterization;
+  r::Table t({"op class", ">nodes", ">MACs", ">FLOPs", ">share of FLOPs", ">bytes"});
+  std::vector<std::pair<OpClass, ClassTotals>> rows(ch.by_class.begin(), ch.by_class.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& x, const auto& y) { return x.second.flops > y.second.flops; });
+  for (const auto& [cls, tot] : rows) {
+    t.add_row({std::string(to_string(cls)), std::to_string(tot.nodes), r::si(tot.macs),
+               r::si(tot.flops),
+               ch.flops > 0 ? r::number(100.0 * tot.flops / ch.flops) + " %" : "-",
+               r::bytes(tot.bytes)});
+  }
+  return t;
+}
+
+r::Table estimate_table(const Analysis& a) {
+  r::Table t({"hardware", ">latency", ">throughput", ">energy/inference", ">peak memory", "fits",
+              "kernels compute/memory-bound", ">ridge point"});
+  for (const auto& e : a.estimates) {
+    t.add_row({e.hardware_id, r::seconds(e.latency_s),
+               r::si(throughput(a, e)) + " samples/s", r::joules(e.energy_j),
+               r::bytes(e.memory.peak_bytes), e.memory.fits ? "yes" : "NO",
+               fmt::format("{} / {}", e.compute_bound_kernels, e.memory_bound_kernels),
+               r::number(e.ridge_point_flop_per_byte) + " FLOP/B"});
+  }
+  return t;
+}
+
+r::Table kernel_table(const Analysis& a, const Estimate& e, std::size_t limit) {
+  std::vector<std::size_t> idx(e.kernels.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) {
+    return e.kernels[x].latency_s > e.kernels[y].latency_s;
+  });
+  if (idx.size() > limit) idx.resize(limit);
+  r::Table t({">#", "kernel (anchor)", "class", ">nodes", ">FLOPs", ">bytes", ">AI FLOP/B",
+              ">latency", "bound", ">share"});
+  for (std::size_t i : idx) {
+    const auto& k = a.partition.kernels[i];
+    const auto& ke = e.kernels[i];
+    t.add_row({std::to_string(k.id), k.name, std::string(to_string(k.op_class)),
+               std::to_string(k.nodes.size()), r::si(k.flops), r::bytes(k.bytes()),
+               r::number(k.arithmetic_intensity()), r::seconds(ke.latency_s),
+               ke.compute_bound ? "compute" : "memory",
+               e.latency_s > 0 ? r::number(100.0 * ke.latency_s / e.latency_s) + " %" : "-"});
+  }
+  return t;
+}
+
+r::Table node_table(const Analysis& a) {
+  r::Table t({"node", "op", ">output", ">params", ">MACs", ">FLOPs", ">bytes", ">kernel"});
+  const Graph& g = a.model.graph;
+  for (NodeId id : a.characterization.order) {
+    const Node& n = g.node(id);
+    const auto& s = a.characterization.nodes[static_cast<std::size_t>(id)];
+    const std::string out = (!n.outputs.empty() && n.outputs[0] != kNoValue)
+                                ? g.value(n.outputs[0]).type.to_string()
+                                : "";
+    const int k = a.partition.kernel_of_node[static_cast<std::size_t>(id)];
+    t.add_row({n.name, n.op_type, out, r::si(static_cast<double>(s.params)), r::si(s.cost.macs),
+               r::si(s.cost.flops), r::bytes(s.cost.bytes_read + s.cost.bytes_written),
+               k >= 0 ? std::to_string(k) : "free"});
+  }
+  return t;
+}
+
+std::string render_tables(const Analysis& a, const ReportOptions& o, bool markdown) {
+  auto table = [&](const r::Table& t) { return markdown ? t.to_markdown() : t.to_text(); };
+  auto heading = [&](const std::string& h) { return markdown ? "\n## " + h + "\n\n" : "\n" + h + "\n"; };
+  std::string out = markdown ? "# graphs analyze: " + title(a) + "\n" : "graphs analyze: " + title(a) + "\n";
+  out += heading("Model");
+  out += table(totals_table(a));
+  out += heading("By op class");
+  out += table(class_table(a));
+  if (!a.estimates.empty()) {
+    out += heading(fmt::format(
+        "Estimates (roofline per fused kernel, batch {}, {}; figures from data/hardware)",
+        bound_batch(a), a.precision.name));
+    out += table(estimate_table(a));
+    for (const auto& e : a.estimates) {
+      const std::size_t limit =
+          o.per_kernel ? e.kernels.size() : static_cast<std::size_t>(o.top_kernels);
+      out += heading(fmt::format("{}: {} kernels by predicted latency (of {})", e.hardware_id,
+                                 o.per_kernel ? "all" : fmt::format("top {}", limit),
+                                 e.kernels.size()));
+      out += table(kernel_table(a, e, limit));
+      if (!e.memory.fits) {
+        out += fmt::format("{}  warning: needs {} but {} has {}\n", markdown ? "\n" : "",
+                           r::bytes(e.memory.peak_bytes), e.hardware_id,
+                           r::bytes(e.memory.capacity_bytes));
+      }
+    }
+  }
+  if (o.per_node) {
+    out += heading("Per node");
+    out += table(node_table(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ReportFormat> parse_report_format(const std::string& name) {
+  if (name == "text") return ReportFormat::kText;
+  if (name == "json") return ReportFormat::kJson;
+  if (name == "md" || name == "markdown") return ReportFormat::kMarkdown;
+  return Error(ErrorCode::kInvalidArgument,
+               unknown_name_message("format", name, {"text", "json", "md"}));
+}
+
+json analysis_to_json(const Analysis& a, const ReportOptions& o) {
+  const auto& ch = a.characterization;
+  json dims = json::object();
+  for (const auto& [k, v] : a.dims.named) dims[k] = v;
+  json j;
+  j["schema_version"] = kAnalysisSchemaVersion;
+  j["tool"] = {{"name", "graphs"}, {"version", GRAPHS_VERSION}};
+  j["model"] = {{"source", a.model.source}, {"name", a.model.name}, {"format", a.model.format},
+                {"batch", a.dims.batch},    {"seq_len", a.dims.seq_len}, {"dims", dims},
+                {"precision", a.precision.name}};
+  json inputs = json::array();
+  for (ValueId v : a.model.graph.inputs) {
+    const auto& val = a.model.graph.value(v);
+    inputs.push_back({{"name", val.name},
+                      {"dtype", dtype_name(val.type.dtype)},
+                      {"shape", val.type.dims()}});
+  }
+  j["model"]["inputs"] = inputs;
+  j["totals"] = {{"params", ch.params},
+                 {"macs", ch.macs},
+                 {"flops", ch.flops},
+                 {"weight_bytes", ch.weight_bytes},
+                 {"activation_bytes", ch.activation_bytes},
+                 {"bytes_read", ch.bytes_read},
+                 {"bytes_written", ch.bytes_written},
+                 {"arithmetic_intensity", ch.arithmetic_intensity()},
+                 {"nodes", a.model.graph.nodes.size()},
+                 {"compute_nodes", ch.compute_nodes},
+                 {"fused_kernels", a.partition.kernels.size()}};
+  json classes = json::array();
+  for (const auto& [cls, t] : ch.by_class) {
+    classes.push_back({{"op_class", to_string(cls)}, {"nodes", t.nodes}, {"macs", t.macs},
+                       {"flops", t.flops}, {"bytes", t.bytes}});
+  }
+  j["op_classes"] = classes;
+  if (o.per_node) {
+    json nodes = json::array();
+    for (NodeId id : ch.order) nodes.push_back(node_json(a, id));
+    j["nodes"] = nodes;
+  }
+  if (o.per_kernel) {
+    json kernels = json::array();
+    for (const auto& k : a.partition.kernels) kernels.push_back(kernel_json(a, k));
+    j["kernels"] = kernels;
+  }
+  json estimates = json::array();
+  for (const auto& e : a.estimates) {
+    json ej = {{"hardware", e.hardware_id},
+               {"hardware_name", e.hardware_name},
+               {"precision", e.precision},
+               {"latency_s", e.latency_s},
+               {"throughput_samples_per_s", throughput(a, e)},
+               {"energy_j", e.energy_j},
+               {"dynamic_energy_j", e.dynamic_energy_j},
+               {"static_energy_j", e.static_energy_j},
+               {"compute_s", e.compute_s},
+               {"memory_s", e.memory_s},
+               {"overhead_s", e.overhead_s},
+               {"compute_bound_kernels", e.compute_bound_kernels},
+               {"memory_bound_kernels", e.memory_bound_kernels},
+               {"ridge_point_flop_per_byte", e.ridge_point_flop_per_byte},
+               {"matrix_peak_flops_per_s", e.matrix_peak_flops_per_s},
+               {"vector_peak_flops_per_s", e.vector_peak_flops_per_s},
+               {"memory_bandwidth_bytes_per_s", e.memory_bandwidth_bytes_per_s},
+               {"memory",
+                {{"weight_bytes", e.memory.weight_bytes},
+                 {"peak_activation_bytes", e.memory.peak_activation_bytes},
+                 {"workspace_bytes", e.memory.workspace_bytes},
+                 {"peak_bytes", e.memory.peak_bytes},
+                 {"capacity_bytes", e.memory.capacity_bytes},
+                 {"fits", e.memory.fits}}}};
+    if (o.per_kernel) {
+      json ks = json::array();
+      for (const auto& k : e.kernels) {
+        ks.push_back({{"id", k.kernel}, {"latency_s", k.latency_s}, {"compute_s", k.compute_s},
+                      {"memory_s", k.memory_s}, {"overhead_s", k.overhead_s},
+                      {"bound", k.compute_bound ? "compute" : "memory"},
+                      {"energy_j", k.energy_j}});
+      }
+      ej["kernels"] = ks;
+    }
+    estimates.push_back(ej);
+  }
+  j["estimates"] = estimates;
+  return j;
+}
+
+std::string render_analysis(const Analysis& a, ReportFormat format, const ReportOptions& o) {
+  switch (format) {
+    case ReportFormat::kJson: return analysis_to_json(a, o).dump(2) + "\n";
+    case ReportFormat::kMarkdown: return render_tables(a, o, true);
+    case ReportFormat::kText: break;
+  }
+  return render_tables(a, o, false);
+}
+
+}  // namespace graphs

@@ -1,0 +1,291 @@
+// Zoo models against published figures and hand calculations.
+//
+// Parameters: zoo::count_parameters (floating initializers with > 1 element, BatchNorm running
+// statistics counted apart as buffers) against the PyTorch sum(p.numel() for p in parameters()).
+// MACs: every Conv/Gemm/MatMul node's MACs from the inferred shapes (out elements × reduction
+// length), and the op registry's cost rule for the same node, against a hand calculation from the
+// architecture (within 0.5 %) and torchvision's published "GFLOPS" (MACs, within rounding).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "graphs/analysis/shape_inference.h"
+#include "graphs/ops/op_registry.h"
+#include "graphs/zoo/zoo.h"
+
+namespace graphs {
+namespace {
+
+// Builds, binds dims and infers shapes; fails the test (and returns false) on any error.
+::testing::AssertionResult prepare(const std::string& name, Graph* graph,
+                                   DimBindings bindings = {}) {
+  auto built = build_zoo_model(name);
+  if (!built.ok()) return ::testing::AssertionFailure() << built.error().message();
+  *graph = std::move(built).value();
+  if (auto s = graph->validate(); !s.ok()) return ::testing::AssertionFailure() << s.error().message();
+  if (auto s = bind_dims(*graph, bindings); !s.ok()) {
+    return ::testing::AssertionFailure() << "bind_dims: " << s.error().message();
+  }
+  if (auto s = infer_shapes(*graph); !s.ok()) {
+    return ::testing::AssertionFailure() << "infer_shapes: " << s.error().message();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::vector<int64_t> dims_of(const Graph& g, ValueId id) { return g.value(id).type.dims(); }
+
+double numel(const std::vector<int64_t>& dims) {
+  double n = 1;
+  for (int64_t d : dims) n *= static_cast<double>(d);
+  return n;
+}
+
+struct MacCount {
+  double from_shapes = 0;    // out elements × reduction length, per node
+  double from_rules = 0;     // OpSchema::cost(...).macs, per node
+  std::vector<std::string> missing_cost_rules;
+};
+
+MacCount count_macs(const Graph& g) {
+  MacCount count;
+  for (const Node& node : g.nodes) {
+    if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") continue;
+    const auto out = dims_of(g, node.outputs[0]);
+    const auto a = dims_of(g, node.inputs[0]);
+    const auto b = dims_of(g, node.inputs[1]);
+    if (node.op_type == "Conv") {
+      count.from_shapes += numel(out) * numel(std::vector<int64_t>(b.begin() + 1, b.end()));
+    } else if (node.op_type == "Gemm") {
+      const int64_t k = node.attrs.get_int("transA", 0) ? a[0] : a[1];
+      count.from_shapes += numel(out) * static_cast<double>(k);
+    } else {
+      count.from_shapes += numel(out) * static_cast<double>(a.back());
+    }
+    const OpSchema* schema = OpRegistry::global().find(node.domain, node.op_type);
+    if (!schema || !schema->cost) {
+      count.missing_cost_rules.push_back(node.op_type);
+      continue;
+    }
+    CostContext ctx{node, node.opset, {}, {}, {}};
+    for (ValueId v : node.inputs) ctx.inputs.push_back(v == kNoValue ? nullptr : &g.value(v));
+    for (ValueId v : node.outputs) ctx.outputs.push_back(v == kNoValue ? nullptr : &g.value(v));
+    count.from_rules += schema->cost(ctx).macs;
+  }
+  return count;
+}
+
+// Checks MACs against the hand value (0.5 %) and, when given, the published figure in GMACs
+// rounded to two decimals.
+void expect_macs(const Graph& g, double hand, double published_g = 0) {
+  const MacCount macs = count_macs(g);
+  EXPECT_NEAR(macs.from_shapes, hand, 0.005 * hand) << g.name << " MACs from inferred shapes";
+  EXPECT_TRUE(macs.missing_cost_rules.empty())
+      << g.name << ": no cost rule for " << macs.missing_cost_rules.front();
+  if (macs.missing_cost_rules.empty()) {
+    EXPECT_NEAR(macs.from_rules, hand, 0.005 * hand) << g.name << " MACs from cost rules";
+  }
+  if (published_g > 0) {
+    EXPECT_LE(std::abs(macs.from_shapes / 1e9 - published_g), 0.005 + 1e-9)
+        << g.name << ": " << macs.from_shapes / 1e9 << " GMACs vs published " << published_g;
+  }
+}
+
+void expect_output(const Graph& g, std::size_t index, const std::string& name,
+                   const std::vector<int64_t>& shape) {
+  ASSERT_LT(index, g.outputs.size());
+  const Value& v = g.value(g.outputs[index]);
+  EXPECT_EQ(v.name, name);
+  EXPECT_EQ(v.type.dtype, DType::kFloat32);
+  EXPECT_EQ(v.type.dims(), shape) << v.type.to_string();
+}
+
+// ---- hand calculations from the architectures -------------------------------------------------
+
+double resnet_hand_macs(const std::vector<int>& blocks, bool bottleneck) {
+  double m = 112.0 * 112 * 64 * 3 * 7 * 7;  // conv1
+  double hw = 56, in = 64;
+  for (std::size_t s = 0; s < blocks.size(); ++s) {
+    const double planes = 64 << s;
+    for (int i = 0; i < blocks[s]; ++i) {
+      const double stride = (i == 0 && s > 0) ? 2 : 1, ho = hw / stride;
+      if (bottleneck) {
+        const double out = 4 * planes;
+        m += hw * hw * in * planes + ho * ho * planes * planes * 9 + ho * ho * planes * out;
+        if (i == 0) m += ho * ho * in * out;  // downsample
+        in = out;
+      } else {
+        m += ho * ho * in * planes * 9 + ho * ho * planes * planes * 9;
+        if (stride != 1 || in != planes) m += ho * ho * in * planes;
+        in = planes;
+      }
+      hw = ho;
+    }
+  }
+  return m + in * 1000;  // fc
+}
+
+double mobilenet_v2_hand_macs() {
+  const double settings[][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                                {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+  double m = 112.0 * 112 * 32 * 3 * 9, hw = 112, in = 32;
+  for (const auto& s : settings) {
+    for (int i = 0; i < s[2]; ++i) {
+      const double hidden = in * s[0], ho = hw / (i == 0 ? s[3] : 1);
+      if (s[0] != 1) m += hw * hw * in * hidden;  // expand 1x1
+      m += ho * ho * hidden * 9 + ho * ho * hidden * s[1];  // depthwise 3x3, project 1x1
+      in = s[1];
+      hw = ho;
+    }
+  }
+  return m + hw * hw * in * 1280 + 1280.0 * 1000;
+}
+
+// One pre-/post-LN transformer layer: QKV, scores, probs·V, output projection, MLP.
+double transformer_layer_macs(double s, double h, double heads, double ffn) {
+  return 3 * s * h * h + 2 * heads * s * s * (h / heads) + s * h * h + 2 * s * h * ffn;
+}
+
+// ---- parameters -------------------------------------------------------------------------------
+
+TEST(ZooTest, Resnet18MatchesTorchvision) {
+  Graph g;
+  ASSERT_TRUE(prepare("resnet18", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 11'689'512);
+  EXPECT_EQ(p.buffers, 9'600);  // 2 × 4,800 BatchNorm channels
+  expect_macs(g, resnet_hand_macs({2, 2, 2, 2}, false), 1.81);
+  expect_output(g, 0, "output", {1, 1000});
+}
+
+TEST(ZooTest, Resnet34MatchesTorchvision) {
+  Graph g;
+  ASSERT_TRUE(prepare("resnet34", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 21'797'672);
+  EXPECT_EQ(p.buffers, 17'024);  // 2 × 8,512 BatchNorm channels
+  expect_macs(g, resnet_hand_macs({3, 4, 6, 3}, false), 3.66);
+  expect_output(g, 0, "output", {1, 1000});
+}
+
+TEST(ZooTest, Resnet50MatchesTorchvision) {
+  Graph g;
+  ASSERT_TRUE(prepare("resnet50", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 25'557'032);
+  EXPECT_EQ(p.buffers, 53'120);  // 2 × 26,560 BatchNorm channels
+  expect_macs(g, resnet_hand_macs({3, 4, 6, 3}, true), 4.09);
+  expect_output(g, 0, "output", {1, 1000});
+}
+
+TEST(ZooTest, MobilenetV2MatchesTorchvision) {
+  Graph g;
+  ASSERT_TRUE(prepare("mobilenet_v2", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 3'504'872);
+  EXPECT_EQ(p.buffers, 34'112);  // 2 × 17,056 BatchNorm channels
+  expect_macs(g, mobilenet_v2_hand_macs(), 0.30);
+  expect_output(g, 0, "output", {1, 1000});
+}
+
+TEST(ZooTest, VitB16MatchesTorchvision) {
+  Graph g;
+  ASSERT_TRUE(prepare("vit_b_16", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 86'567'656);
+  EXPECT_EQ(p.buffers, 0);
+  const double hand = 196.0 * 768 * 3 * 16 * 16 +                        // conv_proj
+                      12 * transformer_layer_macs(197, 768, 12, 3072) +  // encoder
+                      768.0 * 1000;                                      // head
+  expect_macs(g, hand, 17.56);
+  expect_output(g, 0, "output", {1, 1000});
+}
+
+TEST(ZooTest, BertBaseMatchesTransformers) {
+  Graph g;
+  ASSERT_TRUE(prepare("bert-base", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 109'482'240);
+  EXPECT_EQ(p.buffers, 0);
+  expect_macs(g, 12 * transformer_layer_macs(128, 768, 12, 3072) + 768.0 * 768);  // + pooler
+  expect_output(g, 0, "last_hidden_state", {1, 128, 768});
+  expect_output(g, 1, "pooler_output", {1, 768});
+}
+
+TEST(ZooTest, Gpt2MatchesTransformersWithTiedHead) {
+  Graph g;
+  ASSERT_TRUE(prepare("gpt2", &g));
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, 124'439'808);
+  EXPECT_EQ(p.buffers, 0);
+  expect_macs(g, 12 * transformer_layer_macs(128, 768, 12, 3072) + 128.0 * 768 * 50257);
+  expect_output(g, 0, "logits", {1, 128, 50257});
+}
+
+// ---- structure --------------------------------------------------------------------------------
+
+TEST(ZooTest, OtherBatchAndSequenceBindingsInfer) {
+  DimBindings bindings;
+  bindings.batch = 2;
+  bindings.seq_len = 64;
+  Graph g;
+  ASSERT_TRUE(prepare("vit_b_16", &g, bindings));
+  expect_output(g, 0, "output", {2, 1000});
+  ASSERT_TRUE(prepare("bert-base", &g, bindings));
+  expect_output(g, 0, "last_hidden_state", {2, 64, 768});
+  expect_output(g, 1, "pooler_output", {2, 768});
+  ASSERT_TRUE(prepare("gpt2", &g, bindings));
+  expect_output(g, 0, "logits", {2, 64, 50257});
+}
+
+TEST(ZooTest, GraphsUseOpset17NamedInputsAndUniqueNodeNames) {
+  const std::vector<std::string> expected = {"bert-base", "gpt2",     "mobilenet_v2", "resnet18",
+                                             "resnet34",  "resnet50", "vit_b_16"};
+  EXPECT_EQ(zoo_names(), expected);
+  for (const auto& name : zoo_names()) {
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(is_zoo_name(name));
+    EXPECT_FALSE(zoo_description(name).empty());
+    auto g = build_zoo_model(name);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_TRUE(g->validate().ok());
+    EXPECT_EQ(g->opsets.at(""), 17);
+    std::set<std::string> node_names;
+    for (const Node& n : g->nodes) {
+      EXPECT_TRUE(node_names.insert(n.name).second) << "duplicate node name " << n.name;
+      EXPECT_EQ(n.opset, 17);
+      EXPECT_TRUE(n.domain.empty());
+    }
+    // Weights have shapes and no contents.
+    for (ValueId id : g->initializers) {
+      const Value& v = g->value(id);
+      if (is_floating(v.type.dtype) && v.type.rank() > 0) EXPECT_FALSE(v.data) << v.name;
+    }
+    const auto symbols = g->symbolic_dims();
+    const bool text = name == "bert-base" || name == "gpt2";
+    EXPECT_EQ(symbols, text ? std::vector<std::string>{"batch", "sequence"}
+                            : std::vector<std::string>{"batch"});
+  }
+  auto bert = build_zoo_model("bert-base");
+  ASSERT_TRUE(bert.ok());
+  ASSERT_EQ(bert->inputs.size(), 3u);
+  EXPECT_EQ(bert->value(bert->inputs[0]).name, "input_ids");
+  EXPECT_EQ(bert->value(bert->inputs[1]).name, "attention_mask");
+  EXPECT_EQ(bert->value(bert->inputs[2]).name, "token_type_ids");
+  EXPECT_NE(bert->find_value("encoder.layer.11.attention.self.query.weight"), kNoValue);
+}
+
+TEST(ZooTest, UnknownNameSuggestsClosest) {
+  EXPECT_FALSE(is_zoo_name("resnet5"));
+  auto g = build_zoo_model("resnet5");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(g.error().message().find("unknown zoo model 'resnet5'; did you mean resnet50"),
+            std::string::npos)
+      << g.error().message();
+}
+
+}  // namespace
+}  // namespace graphs
