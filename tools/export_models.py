@@ -108,10 +108,6 @@ def _tv(name: str, **kw) -> Callable[[], Any]:
     return build
 
 
-class _TextWrapper:  # built lazily so that this module imports without torch
-    pass
-
-
 def _hf(kind: str) -> Callable[[], Any]:
     def build():
         import torch
@@ -388,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(out)
-    manifest["key"] = out.name if a.out is None else export_key()
+    manifest["key"] = export_key()
     manifest["versions"] = package_versions()
     manifest["python"] = sys.version.split()[0]
 
