@@ -127,28 +127,45 @@ def _hf(kind: str) -> Callable[[], Any]:
         else:
             raise ValueError(kind)
 
-        class Wrapper(torch.nn.Module):
-            """Plain tensor inputs and a tuple of tensors out (no ModelOutput, no cache)."""
-
+        # Plain tensors in, a tuple of tensors out (no ModelOutput, no cache); explicit
+        # signatures so that torch.export matches dynamic_shapes to named inputs.
+        class Vision(torch.nn.Module):
             def __init__(self, inner):
                 super().__init__()
                 self.inner = inner
 
-            def forward(self, *args):
-                if kind == "vit-base":
-                    out = self.inner(pixel_values=args[0], return_dict=True)
-                    return out.last_hidden_state, out.pooler_output
-                kwargs = {"input_ids": args[0], "return_dict": True}
-                if len(args) > 1:
-                    kwargs["attention_mask"] = args[1]
-                if kind != "bert-base":
-                    kwargs["use_cache"] = False
-                out = self.inner(**kwargs)
-                if kind == "bert-base":
-                    return out.last_hidden_state, out.pooler_output
-                return out.logits
+            def forward(self, pixel_values):
+                out = self.inner(pixel_values=pixel_values, return_dict=True)
+                return out.last_hidden_state, out.pooler_output
 
-        return Wrapper(model)
+        class Encoder(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask):
+                out = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                 return_dict=True)
+                return out.last_hidden_state, out.pooler_output
+
+        class CausalLM(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask):
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                  use_cache=False, return_dict=True).logits
+
+        class CausalLMNoMask(CausalLM):
+            # An all-ones mask, made in the graph: with no mask at all, transformers looks for
+            # packed sequences in the position ids (torch.diff, which opset 17 cannot express).
+            def forward(self, input_ids):
+                return super().forward(input_ids, torch.ones_like(input_ids))
+
+        wrapper = {"vit-base": Vision, "bert-base": Encoder, "gpt2": CausalLMNoMask,
+                   "llama-small": CausalLM}[kind]
+        return wrapper(model)
     return build
 
 
@@ -200,6 +217,26 @@ def dynamic_dims_of(spec: Spec) -> dict[str, dict[int, str]]:
     return {n: {0: "batch", 1: "sequence"} for n in spec.input_names}
 
 
+def randomize_(model) -> None:
+    """Make every parameter and BatchNorm statistic distinct random values (seeded).
+
+    Fresh initializers are full of identical tensors (LayerNorm weights of ones, zero biases,
+    BatchNorm with mean 0 and variance 1). Exporters deduplicate identical initializers and drop
+    identity BatchNorms, which would make the ONNX parameter count depend on the initial values
+    instead of the architecture. Small noise keeps the model numerically sane.
+    """
+    import torch
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.is_floating_point():
+                p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.02)
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+
+
 # --------------------------------------------------------------------------------------------
 # PyTorch-side reference counts
 
@@ -214,8 +251,11 @@ def torch_counts(spec: Spec, model) -> dict:
     bn_channels = sum(m.num_features for m in bn)
     bn_affine = sum(p.numel() for m in bn for p in m.parameters(recurse=False))
 
+    # Grad mode stays on: under no_grad nn.MultiheadAttention takes its fused fast path
+    # (aten._native_multi_head_attention), whose products FlopCounterMode does not see. The math
+    # SDPA backend decomposes attention into bmm, which it does count.
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), sdpa_kernel([SDPBackend.MATH]), counter:
+    with torch.enable_grad(), sdpa_kernel([SDPBackend.MATH]), counter:
         model(*example_inputs(spec, BATCH, SEQ_LEN))
     by_op = {str(k): int(v) for k, v in counter.get_flop_counts().get("Global", {}).items()}
     flops = int(counter.get_total_flops())
@@ -263,7 +303,7 @@ def _export_dynamo(spec: Spec, model, path: Path) -> dict:
                                  external_data=True)
         note, dynamic = "", True
     except Exception as e:  # noqa: BLE001 - recorded, then retried static
-        note = f"dynamic export failed ({type(e).__name__}: {str(e).splitlines()[0][:300]}); " \
+        note = f"dynamic export failed ({type(e).__name__}: {_first_cause(e)}); " \
                "exported with static shapes"
         dynamic = False
         prog = torch.onnx.export(model, example_inputs(spec, BATCH, SEQ_LEN), dynamo=True,
@@ -271,6 +311,14 @@ def _export_dynamo(spec: Spec, model, path: Path) -> dict:
                                  external_data=True)
     prog.save(str(path), external_data=True)
     return {"dynamic": dynamic, "note": note}
+
+
+def _first_cause(e: BaseException) -> str:
+    """The innermost cause's first line (torch.onnx wraps torch.export's error in a banner)."""
+    while e.__cause__ is not None:
+        e = e.__cause__
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return f"{type(e).__name__}: {lines[0][:300] if lines else ''}"
 
 
 def describe_onnx(path: Path) -> dict:
@@ -414,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             torch.manual_seed(0)
             model = spec.build().eval()
+            randomize_(model)
             if spec.name not in manifest["models"] or "macs" not in manifest["models"][spec.name]:
                 t0 = time.perf_counter()
                 counts = torch_counts(spec, model)

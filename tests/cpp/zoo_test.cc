@@ -265,8 +265,9 @@ TEST(ZooTest, GraphsUseOpset17NamedInputsAndUniqueNodeNames) {
     }
     const auto symbols = g->symbolic_dims();
     const bool text = name == "bert-base" || name == "gpt2";
-    EXPECT_EQ(symbols, text ? std::vector<std::string>{"batch", "sequence"}
-                            : std::vector<std::string>{"batch"});
+    const std::vector<std::string> expected_symbols =
+        text ? std::vector<std::string>{"batch", "sequence"} : std::vector<std::string>{"batch"};
+    EXPECT_EQ(symbols, expected_symbols);
   }
   auto bert = build_zoo_model("bert-base");
   ASSERT_TRUE(bert.ok());

@@ -54,6 +54,8 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
     NodeStats& s = ch.nodes[static_cast<std::size_t>(id)];
     s.node = id;
     s.op_class = schema->op_class;
+    s.pointwise = schema->pointwise || schema->op_class == OpClass::kElementwise ||
+                  schema->op_class == OpClass::kDataMovement;
     s.free = is_free(graph, node, schema->op_class);
 
     CostContext ctx{node, node.opset, {}, {}, precision};
@@ -66,13 +68,18 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
       }
       ctx.outputs.push_back(val);
     }
-    for (const Value* in : ctx.inputs) {
+    for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
+      const Value* in = ctx.inputs[i];
       if (!in || !is_parameter(*in)) continue;
-      s.params += *in->type.numel();
+      // BatchNormalization's input_mean and input_var (inputs 3, 4) are running statistics:
+      // weights in memory, but PyTorch buffers rather than parameters.
+      const bool statistics = node.op_type == "BatchNormalization" && node.domain.empty() && i >= 3;
+      const int64_t elements = statistics ? 0 : *in->type.numel();
+      s.params += elements;
       s.weight_bytes += ctx.bytes(in);
-      const ValueId vid = graph.find_value(in->name);
+      const ValueId vid = node.inputs[i];
       if (counted_params.insert(vid).second) {
-        ch.params += *in->type.numel();
+        ch.params += elements;
         ch.weight_bytes += ctx.bytes(in);
       }
     }

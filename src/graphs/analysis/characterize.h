@@ -4,6 +4,8 @@
 // Conventions (docs/conventions.md):
 // - A parameter is an element of a floating-point initializer with more than one element
 //   (scalars are constants, not parameters). A shared initializer counts once in the totals.
+//   BatchNormalization's input_mean and input_var are running statistics (PyTorch buffers): they
+//   count as weight bytes but not as parameters.
 // - MACs come from conv, gemm, matmul and attention products; FLOPs = 2 × MACs + the per-element
 //   FLOPs each op's rule documents.
 // - Bytes are at each tensor's dtype after the precision map (`--precision`): floating tensors take
@@ -27,6 +29,7 @@ namespace graphs {
 struct NodeStats {
   NodeId node = kNoNode;
   OpClass op_class = OpClass::kOther;
+  bool pointwise = false;     // elementwise, data movement, or OpSchema::pointwise
   bool free = false;          // folded at analysis time or metadata-only
   OpCost cost;                // MACs, FLOPs, bytes (zero when free)
   int64_t params = 0;         // parameter elements among its inputs

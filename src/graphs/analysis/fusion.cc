@@ -7,7 +7,6 @@
 namespace graphs {
 namespace {
 
-bool is_pointwise(OpClass c) { return c == OpClass::kElementwise || c == OpClass::kDataMovement; }
 bool takes_prologue(OpClass c) {
   return c == OpClass::kNormalization || c == OpClass::kReduction || c == OpClass::kSoftmax;
 }
@@ -37,7 +36,7 @@ class Partitioner {
       if (s.free) continue;
       if (!fuse) {
         start_kernel(id, s.op_class);
-      } else if (is_pointwise(s.op_class)) {
+      } else if (s.pointwise) {
         if (!join_pointwise(id)) start_kernel(id, OpClass::kElementwise, /*anchored=*/false);
       } else if (!(takes_prologue(s.op_class) && absorb_prologue(id, s.op_class))) {
         start_kernel(id, s.op_class);

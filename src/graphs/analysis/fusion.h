@@ -3,7 +3,8 @@
 // Rules (structural only — never node names), modelled on TorchInductor's scheduler:
 // - Free nodes (metadata-only ops, analysis-time constants) launch no kernel.
 // - An anchor (conv, matmul/gemm, normalization, reduction, softmax, pooling) starts a kernel.
-// - A pointwise node (elementwise or data movement) joins the kernel of one of its producers when
+// - A pointwise node (elementwise, data movement, or an op its schema marks pointwise such as
+//   inference BatchNormalization, a per-channel affine map) joins the kernel of one of its producers when
 //   that kernel is open for pointwise work over the same number of elements (an anchor's
 //   epilogue, or a chain of pointwise ops), and joining cannot create a cycle between kernels.
 //   With several candidate producers (a join, e.g. a residual Add) it joins the latest one.

@@ -78,17 +78,7 @@ Result<HardwareModel> HardwareRegistry::parse_yaml(std::string_view yaml,
 Status HardwareRegistry::add_yaml(std::string_view yaml, const std::string& file_name,
                                   bool replace) {
   GRAPHS_ASSIGN_OR_RETURN(HardwareModel model, parse_yaml(yaml, file_name));
-  const auto existing = models_.find(model.id);
-  if (existing != models_.end()) {
-    if (!replace) {
-      return make_error(ErrorCode::kInvalidArgument, file_name, ": id: hardware '", model.id,
-                        "' is already defined by ", existing->second.origin);
-    }
-    model.notes.push_back("replaces the definition from " + existing->second.origin);
-  }
-  if (model.id == "host") host_error_.reset();
-  models_[model.id] = std::move(model);
-  return ok_status();
+  return add_model(std::move(model), replace);
 }
 
 Status HardwareRegistry::add_directory(const std::string& directory, bool replace) {
@@ -96,8 +86,21 @@ Status HardwareRegistry::add_directory(const std::string& directory, bool replac
   for (const auto& file : files) {
     GRAPHS_ASSIGN_OR_RETURN(HardwareModel model, parse_yaml(file.text, file.path));
     GRAPHS_RETURN_IF_ERROR(check_file_name(model, file.path));
-    GRAPHS_RETURN_IF_ERROR(add_yaml(file.text, file.path, replace));
+    GRAPHS_RETURN_IF_ERROR(add_model(std::move(model), replace));
   }
+  return ok_status();
+}
+
+Status HardwareRegistry::add_model(HardwareModel model, bool replace) {
+  const auto existing = models_.find(model.id);
+  if (existing != models_.end()) {
+    if (!replace) {
+      return make_error(ErrorCode::kInvalidArgument, model.origin, ": id: hardware '", model.id,
+                        "' is already defined by ", existing->second.origin);
+    }
+    model.notes.push_back("replaces the definition from " + existing->second.origin);
+  }
+  add(std::move(model));
   return ok_status();
 }
 
@@ -145,7 +148,7 @@ Result<HardwareRegistry> HardwareRegistry::load_default() {
                           "' is defined twice in GRAPHS_HARDWARE_PATH: ", it->second, " and ",
                           file.path);
       }
-      GRAPHS_RETURN_IF_ERROR(registry.add_yaml(file.text, file.path, /*replace=*/true));
+      GRAPHS_RETURN_IF_ERROR(registry.add_model(std::move(model), /*replace=*/true));
     }
   }
   return registry;

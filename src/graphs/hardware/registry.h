@@ -51,6 +51,8 @@ class HardwareRegistry {
   std::vector<std::string> ids() const;
 
  private:
+  Status add_model(HardwareModel model, bool replace);
+
   std::map<std::string, HardwareModel> models_;
   std::optional<Error> host_error_;  // why `host` could not be detected
 };

@@ -55,10 +55,18 @@ Kind child_kind(Kind parent, uint32_t field) {
   return Kind::kOpaque;
 }
 
-// TensorProto data fields: float_data 4, int32_data 5, int64_data 7, raw_data 9, double_data 10,
-// uint64_data 11.
-bool is_tensor_data_field(uint32_t field) {
-  return field == 4 || field == 5 || field == 7 || field == 9 || field == 10 || field == 11;
+// For a TensorProto data field, the most bytes it can take while holding at most
+// kMaxConstElements elements: float_data (4) packs 4-byte floats, double_data (10) 8-byte doubles,
+// int32_data (5), int64_data (7) and uint64_data (11) varints of at most 10 bytes, raw_data (9)
+// elements of at most 16 bytes (complex128). -1 for any other field.
+int64_t max_small_payload_bytes(uint32_t field) {
+  switch (field) {
+    case 4: return 4 * kMaxConstElements;
+    case 10: return 8 * kMaxConstElements;
+    case 5: case 7: case 11: return 10 * kMaxConstElements;
+    case 9: return kElideTensorBytes;
+    default: return -1;
+  }
 }
 
 constexpr uint32_t kModelTrainingInfo = 20;
@@ -117,8 +125,8 @@ class Walker {
           if (len > static_cast<uint64_t>(remaining())) return truncated(at);
           const int size = static_cast<int>(len);
           const bool drop = (kind == Kind::kModel && field == kModelTrainingInfo) ||
-                            (kind == Kind::kTensor && is_tensor_data_field(field) &&
-                             static_cast<int64_t>(len) > kElideTensorBytes);
+                            (kind == Kind::kTensor && max_small_payload_bytes(field) >= 0 &&
+                             static_cast<int64_t>(len) > max_small_payload_bytes(field));
           if (drop) {
             if (!in_->Skip(size)) return truncated(at);
             break;

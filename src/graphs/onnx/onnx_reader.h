@@ -4,9 +4,9 @@
 // to the file's size, so models up to 2 GB read). Inside every TensorProto that the importer
 // can reach (graph initializers, sparse initializers, tensor attributes of nodes in the graph,
 // in subgraphs and in model-local functions) a data field (raw_data, float_data, int32_data,
-// int64_data, double_data, uint64_data) longer than kElideTensorBytes is skipped, not read; such
-// a tensor necessarily has more than kMaxConstElements elements, whose contents the importer
-// never decodes anyway. ModelProto.training_info is dropped. Everything else is kept as is and
+// int64_data, double_data, uint64_data) too long to hold kMaxConstElements elements or fewer is
+// skipped, not read (at most kElideTensorBytes stay for raw_data, less for the typed fields): such
+// a tensor's contents are never decoded anyway, and its type comes from dims and data_type. ModelProto.training_info is dropped. Everything else is kept as is and
 // parsed into the ModelProto, so unknown (newer) fields survive as unknown fields.
 #pragma once
 
@@ -22,8 +22,8 @@ class ModelProto;
 
 namespace graphs::onnx_detail {
 
-/// 16 bytes is the widest element (complex128) and 10 bytes the longest varint, so a data field
-/// longer than this holds more than kMaxConstElements elements.
+/// 16 bytes is the widest element (complex128), so raw_data longer than this holds more than
+/// kMaxConstElements elements.
 inline constexpr int64_t kElideTensorBytes = 16 * kMaxConstElements;
 
 /// Reads the model at `path` into `model`. Messages do not name the file (the caller prefixes

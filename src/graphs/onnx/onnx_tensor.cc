@@ -154,8 +154,7 @@ Result<std::optional<ConstData>> decode_typed(const onnx::TensorProto& t, DType 
   auto check = [&](int count, std::string_view field, int64_t expected) -> Status {
     if (count == expected) return ok_status();
     return make_error(ErrorCode::kParseError, what, ": ", field, " has ", count,
-                      " elements, expected ", expected, " for ", dtype_name(d), " with ", numel,
-                      " elements");
+                      " elements, expected ", expected, " (", numel, " ", dtype_name(d), ")");
   };
   ConstData c = empty_for(d);
   switch (d) {

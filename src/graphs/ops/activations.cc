@@ -45,6 +45,7 @@ std::string per_element(double flops, const std::string& breakdown) {
 
 OpSchema activation(std::string op, ShapeFn infer, CostFn cost, std::string note) {
   return OpSchema{.op_type = std::move(op),
+                  .domain = "",
                   .op_class = OpClass::kElementwise,
                   .infer = std::move(infer),
                   .cost = std::move(cost),
@@ -56,7 +57,7 @@ OpSchema unary(std::string op, double flops, const std::string& breakdown, Float
                IntKernel on_ints = nullptr) {
   return activation(std::move(op),
                     ops::pointwise_shape_fn(
-                        {.on_ints = std::move(on_ints), .on_floats = std::move(on_floats)}),
+                        ops::unary_rule(std::move(on_ints), std::move(on_floats))),
                     ops::per_element_cost(flops), per_element(flops, breakdown));
 }
 
@@ -66,7 +67,7 @@ OpSchema unary_with_attrs(std::string op, double flops, const std::string& break
   ShapeFn infer = [make_kernel = std::move(make_kernel)](
                       const InferContext& ctx) -> Result<Outputs> {
     GRAPHS_ASSIGN_OR_RETURN(FloatKernel kernel, make_kernel(ctx.node.attrs, ctx));
-    return ops::infer_pointwise(ctx, {.on_floats = std::move(kernel)});
+    return ops::infer_pointwise(ctx, ops::unary_rule(nullptr, std::move(kernel)));
   };
   return activation(std::move(op), std::move(infer), ops::per_element_cost(flops),
                     per_element(flops, breakdown));
@@ -103,8 +104,9 @@ Result<std::string> gelu_approximation(const InferContext* ctx, const Node& node
 
 Result<Outputs> infer_gelu(const InferContext& ctx) {
   GRAPHS_ASSIGN_OR_RETURN(const std::string approx, gelu_approximation(&ctx, ctx.node));
-  return ops::infer_pointwise(
-      ctx, {.on_floats = approx == "tanh" ? FloatKernel(gelu_tanh) : FloatKernel(gelu_erf)});
+  FloatKernel kernel = [](Floats x) { return gelu_erf(x[0]); };
+  if (approx == "tanh") kernel = [](Floats x) { return gelu_tanh(x[0]); };
+  return ops::infer_pointwise(ctx, ops::unary_rule(nullptr, std::move(kernel)));
 }
 
 OpCost gelu_cost(const CostContext& ctx) {
@@ -119,14 +121,14 @@ Result<Outputs> infer_prelu(const InferContext& ctx) {
   GRAPHS_ASSIGN_OR_RETURN(
       Outputs outputs,
       ops::infer_pointwise(
-          ctx, {.min_inputs = 2,
-                .max_inputs = 2,
-                .on_ints = [](Ints x) -> std::optional<int64_t> {
-                  return x[0] < 0 ? static_cast<int64_t>(static_cast<uint64_t>(x[0]) *
-                                                         static_cast<uint64_t>(x[1]))
-                                  : x[0];
-                },
-                .on_floats = [](Floats x) { return x[0] < 0 ? x[1] * x[0] : x[0]; }}));
+          ctx, ops::nary_rule(
+                   2, 2,
+                   [](Ints x) -> std::optional<int64_t> {
+                     return x[0] < 0 ? static_cast<int64_t>(static_cast<uint64_t>(x[0]) *
+                                                            static_cast<uint64_t>(x[1]))
+                                     : x[0];
+                   },
+                   [](Floats x) { return x[0] < 0 ? x[1] * x[0] : x[0]; })));
   if (outputs[0].type.shape != ctx.type(0).shape) {
     return ctx.error("slope " + ctx.type(1).to_string() + " does not broadcast to X " +
                      ctx.type(0).to_string());

@@ -182,13 +182,24 @@ Status check_input_count(const InferContext& ctx, std::size_t min, std::size_t m
   if (count < min || count > max) {
     std::string expected = std::to_string(min);
     if (max != min) {
-      expected = max == static_cast<std::size_t>(-1) ? "at least " + expected
+      expected = max == kUnboundedInputs ? "at least " + expected
                                                      : expected + " to " + std::to_string(max);
     }
     return ctx.error("expects " + expected + (max == 1 && min == 1 ? " input" : " inputs") +
                      ", got " + std::to_string(count));
   }
   return ctx.require_inputs(min);
+}
+
+PointwiseRule nary_rule(std::size_t min, std::size_t max, IntKernel on_ints, FloatKernel on_floats,
+                        std::optional<DType> out_dtype) {
+  PointwiseRule rule;
+  rule.min_inputs = min;
+  rule.max_inputs = max;
+  rule.out_dtype = out_dtype;
+  rule.on_ints = std::move(on_ints);
+  rule.on_floats = std::move(on_floats);
+  return rule;
 }
 
 Result<std::vector<InferredOutput>> infer_pointwise(const InferContext& ctx,

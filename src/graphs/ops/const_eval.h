@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "graphs/ops/op_registry.h"
@@ -70,6 +71,16 @@ struct PointwiseRule {
   IntKernel on_ints;      // null: not folded on integer/bool inputs
   FloatKernel on_floats;  // null: not folded on floating inputs
 };
+
+/// A rule for ops with `min`..`max` inputs (kUnboundedInputs: variadic).
+PointwiseRule nary_rule(std::size_t min, std::size_t max, IntKernel on_ints, FloatKernel on_floats,
+                        std::optional<DType> out_dtype = {});
+/// A rule for one-input ops.
+inline PointwiseRule unary_rule(IntKernel on_ints, FloatKernel on_floats,
+                                std::optional<DType> out_dtype = {}) {
+  return nary_rule(1, 1, std::move(on_ints), std::move(on_floats), out_dtype);
+}
+inline constexpr std::size_t kUnboundedInputs = static_cast<std::size_t>(-1);
 
 /// Applies `rule` to one node: one output, broadcast shape, folded contents when known.
 Result<std::vector<InferredOutput>> infer_pointwise(const InferContext& ctx,

@@ -152,7 +152,7 @@ Outputs infer_split(const InferContext& ctx) {
   if (n_out == 0) return ctx.error("has no outputs");
   GRAPHS_ASSIGN_OR_RETURN(auto split, fold::ints_from_input_or_attr(ctx, 1, "split", "split sizes"));
   std::vector<int64_t> sizes;
-  if (split) {
+  if (split && !split->empty()) {  // an empty `split` tensor counts as absent
     sizes = *split;
     if (static_cast<int64_t>(sizes.size()) != n_out) {
       return ctx.error("split " + fold::dims_string(sizes) + " has " +

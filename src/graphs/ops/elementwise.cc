@@ -35,7 +35,6 @@ using Ints = std::span<const int64_t>;
 using Floats = std::span<const double>;
 using Outputs = std::vector<InferredOutput>;
 
-constexpr std::size_t kUnbounded = static_cast<std::size_t>(-1);
 constexpr char kOneFlop[] = "1 per output element";
 
 // Integer arithmetic in two's complement without signed-overflow UB; results are wrapped to the
@@ -52,6 +51,7 @@ int64_t wrapping_mul(int64_t a, int64_t b) {
 
 OpSchema pointwise_op(std::string op, ShapeFn infer, CostFn cost, std::string note) {
   return OpSchema{.op_type = std::move(op),
+                  .domain = "",
                   .op_class = OpClass::kElementwise,
                   .infer = std::move(infer),
                   .cost = std::move(cost),
@@ -62,11 +62,8 @@ OpSchema pointwise_op(std::string op, ShapeFn infer, CostFn cost, std::string no
 OpSchema binary_op(std::string op, IntKernel on_ints, FloatKernel on_floats,
                    std::optional<DType> out = {}, double flops = 1, std::string note = kOneFlop) {
   return pointwise_op(std::move(op),
-                      ops::pointwise_shape_fn({.min_inputs = 2,
-                                               .max_inputs = 2,
-                                               .out_dtype = out,
-                                               .on_ints = std::move(on_ints),
-                                               .on_floats = std::move(on_floats)}),
+                      ops::pointwise_shape_fn(
+                          ops::nary_rule(2, 2, std::move(on_ints), std::move(on_floats), out)),
                       ops::per_element_cost(flops), std::move(note));
 }
 
@@ -124,28 +121,27 @@ Result<Outputs> infer_mod(const InferContext& ctx) {
     return ctx.error("attribute 'fmod' must be 0 or 1, got " + std::to_string(fmod));
   }
   const bool c_style = fmod == 1;
-  return ops::infer_pointwise(
-      ctx, {.min_inputs = 2,
-            .max_inputs = 2,
-            .on_ints = [c_style](Ints x) -> std::optional<int64_t> {
-              const int64_t a = x[0];
-              const int64_t b = x[1];
-              if (b == 0) return std::nullopt;
-              if (b == -1) return 0;  // avoids INT64_MIN % -1
-              int64_t r = a % b;
-              if (!c_style && r != 0 && ((r < 0) != (b < 0))) r += b;
-              return r;
-            },
-            .on_floats = [c_style](Floats x) {
-              double r = std::fmod(x[0], x[1]);
-              if (!c_style && r != 0 && ((r < 0) != (x[1] < 0))) r += x[1];
-              return r;
-            }});
+  IntKernel on_ints = [c_style](Ints x) -> std::optional<int64_t> {
+    const int64_t a = x[0];
+    const int64_t b = x[1];
+    if (b == 0) return std::nullopt;
+    if (b == -1) return 0;  // avoids INT64_MIN % -1
+    int64_t r = a % b;
+    if (!c_style && r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  };
+  FloatKernel on_floats = [c_style](Floats x) {
+    double r = std::fmod(x[0], x[1]);
+    if (!c_style && r != 0 && ((r < 0) != (x[1] < 0))) r += x[1];
+    return r;
+  };
+  return ops::infer_pointwise(ctx, ops::nary_rule(2, 2, std::move(on_ints), std::move(on_floats)));
 }
 
 // ---- Bitwise ------------------------------------------------------------------------------
 
-// BitShift (unsigned types only): shifts of the bit width or more give 0.
+// BitShift (unsigned types only): bits shifted past the element width are dropped, so a shift
+// by the width or more gives 0.
 Result<Outputs> infer_bit_shift(const InferContext& ctx) {
   const std::string direction = ctx.node.attrs.get_string("direction", "");
   if (direction != "LEFT" && direction != "RIGHT") {
@@ -154,11 +150,14 @@ Result<Outputs> infer_bit_shift(const InferContext& ctx) {
   }
   const bool left = direction == "LEFT";
   return ops::infer_pointwise(
-      ctx, {.min_inputs = 2, .max_inputs = 2, .on_ints = [left](Ints x) -> std::optional<int64_t> {
-              if (x[1] < 0 || x[1] >= 64) return 0;
-              const auto a = static_cast<uint64_t>(x[0]);
-              return static_cast<int64_t>(left ? a << x[1] : a >> x[1]);
-            }});
+      ctx, ops::nary_rule(
+               2, 2,
+               [left](Ints x) -> std::optional<int64_t> {
+                 if (x[1] < 0 || x[1] >= 64) return 0;
+                 const auto a = static_cast<uint64_t>(x[0]);
+                 return static_cast<int64_t>(left ? a << x[1] : a >> x[1]);
+               },
+               nullptr));
 }
 
 // ---- IsNaN / IsInf ------------------------------------------------------------------------
@@ -166,15 +165,15 @@ Result<Outputs> infer_bit_shift(const InferContext& ctx) {
 Result<Outputs> infer_is_inf(const InferContext& ctx) {
   const bool negative = ctx.node.attrs.get_int("detect_negative", 1) != 0;
   const bool positive = ctx.node.attrs.get_int("detect_positive", 1) != 0;
-  return ops::infer_pointwise(ctx, {.out_dtype = DType::kBool,
-                                    .on_ints = [](Ints) -> std::optional<int64_t> { return 0; },
-                                    .on_floats = [negative, positive](Floats x) {
-                                      const bool inf = std::isinf(x[0]);
-                                      return (inf && ((x[0] < 0 && negative) ||
-                                                      (x[0] > 0 && positive)))
-                                                 ? 1.0
-                                                 : 0.0;
-                                    }});
+  return ops::infer_pointwise(
+      ctx, ops::unary_rule([](Ints) -> std::optional<int64_t> { return 0; },
+                           [negative, positive](Floats x) {
+                             const bool inf = std::isinf(x[0]);
+                             return (inf && ((x[0] < 0 && negative) || (x[0] > 0 && positive)))
+                                        ? 1.0
+                                        : 0.0;
+                           },
+                           DType::kBool));
 }
 
 // ---- Variadic Min / Max / Sum / Mean ------------------------------------------------------
@@ -198,11 +197,21 @@ OpSchema variadic_op(std::string op, IntKernel on_ints, FloatKernel on_floats, b
   std::string note = mean ? "n per output element for n inputs: n-1 adds and 1 scale"
                           : "n-1 per output element for n inputs (one binary op per extra input)";
   return pointwise_op(std::move(op),
-                      ops::pointwise_shape_fn({.min_inputs = 1,
-                                               .max_inputs = kUnbounded,
-                                               .on_ints = std::move(on_ints),
-                                               .on_floats = std::move(on_floats)}),
+                      ops::pointwise_shape_fn(ops::nary_rule(1, ops::kUnboundedInputs,
+                                                             std::move(on_ints),
+                                                             std::move(on_floats))),
                       std::move(cost), std::move(note));
+}
+
+// ---- Where --------------------------------------------------------------------------------
+
+// Where(condition, X, Y): output dtype is X's; the condition is bool.
+ops::PointwiseRule where_rule() {
+  auto rule = ops::nary_rule(
+      3, 3, [](Ints x) -> std::optional<int64_t> { return x[0] != 0 ? x[1] : x[2]; },
+      [](Floats x) { return x[0] != 0 ? x[1] : x[2]; });
+  rule.dtype_from_input = 1;
+  return rule;
 }
 
 // ---- Clip ---------------------------------------------------------------------------------
@@ -360,6 +369,7 @@ Result<Outputs> infer_dropout(const InferContext& ctx) {
 
 OpSchema view_op(std::string op, ShapeFn infer) {
   return OpSchema{.op_type = std::move(op),
+                  .domain = "",
                   .op_class = OpClass::kShape,
                   .infer = std::move(infer),
                   .cost = ops::zero_cost,
@@ -381,10 +391,8 @@ GRAPHS_REGISTER_OP(binary_op("Div", int_div, [](Floats x) { return x[0] / x[1]; 
                              "1 per output element; integer Div truncates toward zero"));
 GRAPHS_REGISTER_OP(pointwise_op(
     "Pow",
-    ops::pointwise_shape_fn({.min_inputs = 2,
-                             .max_inputs = 2,
-                             .on_ints = int_pow,
-                             .on_floats = [](Floats x) { return std::pow(x[0], x[1]); }}),
+    ops::pointwise_shape_fn(
+        ops::nary_rule(2, 2, int_pow, [](Floats x) { return std::pow(x[0], x[1]); })),
     pow_cost,
     "3 per output element (log, mul, exp); 1 when the exponent is a known constant of only 1, 2 "
     "or 0.5 (one multiply or sqrt)"));
@@ -418,9 +426,8 @@ GRAPHS_REGISTER_OP(binary_op(
     DType::kBool, 1, "1 per output element (one logical op); output bool"));
 GRAPHS_REGISTER_OP(pointwise_op(
     "Not",
-    ops::pointwise_shape_fn(
-        {.out_dtype = DType::kBool,
-         .on_ints = [](Ints x) -> std::optional<int64_t> { return x[0] == 0; }}),
+    ops::pointwise_shape_fn(ops::unary_rule(
+        [](Ints x) -> std::optional<int64_t> { return x[0] == 0; }, nullptr, DType::kBool)),
     ops::per_element_cost(1), "1 per output element (one logical op); output bool"));
 
 GRAPHS_REGISTER_OP(binary_op(
@@ -431,28 +438,24 @@ GRAPHS_REGISTER_OP(binary_op(
     "BitwiseXor", [](Ints x) -> std::optional<int64_t> { return x[0] ^ x[1]; }, nullptr));
 GRAPHS_REGISTER_OP(pointwise_op(
     "BitwiseNot",
-    ops::pointwise_shape_fn({.on_ints = [](Ints x) -> std::optional<int64_t> { return ~x[0]; }}),
+    ops::pointwise_shape_fn(
+        ops::unary_rule([](Ints x) -> std::optional<int64_t> { return ~x[0]; }, nullptr)),
     ops::per_element_cost(1), kOneFlop));
 GRAPHS_REGISTER_OP(pointwise_op("BitShift", infer_bit_shift, ops::per_element_cost(1),
                                 kOneFlop));
 
 GRAPHS_REGISTER_OP(pointwise_op(
     "IsNaN",
-    ops::pointwise_shape_fn({.out_dtype = DType::kBool,
-                             .on_ints = [](Ints) -> std::optional<int64_t> { return 0; },
-                             .on_floats = [](Floats x) { return std::isnan(x[0]) ? 1.0 : 0.0; }}),
+    ops::pointwise_shape_fn(
+        ops::unary_rule([](Ints) -> std::optional<int64_t> { return 0; },
+                        [](Floats x) { return std::isnan(x[0]) ? 1.0 : 0.0; }, DType::kBool)),
     ops::per_element_cost(1), "1 per output element (one compare); output bool"));
 GRAPHS_REGISTER_OP(pointwise_op("IsInf", infer_is_inf, ops::per_element_cost(1),
                                 "1 per output element (one compare); output bool"));
 
 GRAPHS_REGISTER_OP(pointwise_op(
     "Where",
-    ops::pointwise_shape_fn(
-        {.min_inputs = 3,
-         .max_inputs = 3,
-         .dtype_from_input = 1,
-         .on_ints = [](Ints x) -> std::optional<int64_t> { return x[0] != 0 ? x[1] : x[2]; },
-         .on_floats = [](Floats x) { return x[0] != 0 ? x[1] : x[2]; }}),
+    ops::pointwise_shape_fn(where_rule()),
     ops::per_element_cost(1), "1 per output element (one select)"));
 
 GRAPHS_REGISTER_OP(pointwise_op("Clip", infer_clip, clip_cost,

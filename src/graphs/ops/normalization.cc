@@ -221,6 +221,7 @@ GRAPHS_REGISTER_OP(OpSchema{
       return compute_cost(ctx, 0, per_element * ctx.numel(ctx.input(0)));
     },
     .flops_note = "2 per element (inference, folded scale and shift); 6 per element in training",
+    .pointwise = true,
 });
 
 GRAPHS_REGISTER_OP(OpSchema{

@@ -116,6 +116,10 @@ struct OpSchema {
   CostFn cost;
   /// Per-element FLOPs convention, for docs and `graphs ops` (e.g. "1 per output element").
   std::string flops_note;
+  /// True for ops of another class that are pointwise at inference (BatchNormalization is a
+  /// per-channel affine map): the fusion partitioner treats them like elementwise ops.
+  /// Elementwise and data-movement ops are pointwise whatever this says.
+  bool pointwise = false;
 };
 
 class OpRegistry {

@@ -18,6 +18,7 @@
 //   GlobalAveragePool  1 per input element + 1 per output element (divide).
 //   GlobalLpPool       2 per input element + 1 per output element (root).
 // Bytes: X read once, Y (and MaxPool's optional Indices) written once.
+#include <algorithm>
 #include <string>
 #include <vector>
 

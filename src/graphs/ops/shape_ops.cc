@@ -7,6 +7,7 @@
 // away: the cost rule is zero. Their outputs carry known contents (ConstData) when small, which
 // is what lets exporters' shape arithmetic (Shape→Gather→Unsqueeze→Concat→Reshape) resolve.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -127,7 +128,7 @@ Outputs infer_squeeze(const InferContext& ctx) {
   const auto rank = static_cast<int64_t>(in.size());
   GRAPHS_ASSIGN_OR_RETURN(auto axes, fold::ints_from_input_or_attr(ctx, 1, "axes", "squeeze axes"));
   std::vector<bool> drop(in.size(), false);
-  if (!axes) {
+  if (!axes || axes->empty()) {  // an empty axes tensor counts as absent, as in ONNX Runtime
     for (std::size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
   } else {
     for (int64_t a : *axes) {

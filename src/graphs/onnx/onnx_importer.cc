@@ -1,0 +1,553 @@
+#include "graphs/onnx/onnx_importer.h"
+
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
+#include <onnx/onnx_pb.h>
+
+#include "graphs/onnx/onnx_reader.h"
+#include "graphs/onnx/onnx_tensor.h"
+
+namespace graphs {
+namespace {
+
+namespace pb = google::protobuf;
+
+// Fields of newer onnx.proto versions that onnx 1.12's classes keep as unknown fields.
+constexpr int kNodeOverloadField = 8;              // NodeProto.overload (IR 10)
+constexpr int kFunctionAttributeProtoField = 11;   // FunctionProto.attribute_proto (defaults)
+constexpr int kFunctionOverloadField = 13;         // FunctionProto.overload (IR 10)
+constexpr int kAttributeTypeField = 20;            // AttributeProto.type, for enum values 1.12 lacks
+
+// Function calls nest at most this deep (a guard against runaway recursion through overloads).
+constexpr int kMaxInlineDepth = 64;
+
+std::string normalize_domain(const std::string& domain) {
+  return domain == "ai.onnx" ? std::string() : domain;
+}
+
+std::string quoted_domain(const std::string& domain) {
+  return domain.empty() ? "ai.onnx" : domain;
+}
+
+std::string unknown_string(const pb::Message& m, int number) {
+  const auto& fields = m.GetReflection()->GetUnknownFields(m);
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const auto& f = fields.field(i);
+    if (f.number() == number && f.type() == pb::UnknownField::TYPE_LENGTH_DELIMITED) {
+      return f.length_delimited();
+    }
+  }
+  return "";
+}
+
+std::optional<uint64_t> unknown_varint(const pb::Message& m, int number) {
+  const auto& fields = m.GetReflection()->GetUnknownFields(m);
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const auto& f = fields.field(i);
+    if (f.number() == number && f.type() == pb::UnknownField::TYPE_VARINT) return f.varint();
+  }
+  return std::nullopt;
+}
+
+// A model-local function with its attribute defaults and opset imports.
+struct FunctionDef {
+  const onnx::FunctionProto* proto = nullptr;
+  std::string display_name;                     // "domain::name" (with ":overload")
+  std::vector<onnx::AttributeProto> defaults;   // FunctionProto.attribute_proto
+  std::map<std::string, int> opsets;
+};
+
+using FunctionKey = std::tuple<std::string, std::string, std::string>;  // domain, name, overload
+
+// One inlined call: how the function's inner names map onto graph value names.
+struct CallFrame {
+  const FunctionDef* function = nullptr;
+  const CallFrame* parent = nullptr;
+  std::string prefix;                                  // the call node's (unique) name
+  std::map<std::string, std::string> names;            // inner value name → graph value name
+  std::map<std::string, onnx::AttributeProto> attrs;   // attribute name → actual value
+};
+
+// The attribute's type, inferred from the value fields for IR version 1 files with no type.
+int attribute_type(const onnx::AttributeProto& a) {
+  if (a.has_type()) return a.type();
+  if (auto t = unknown_varint(a, kAttributeTypeField)) return static_cast<int>(*t);
+  using A = onnx::AttributeProto;
+  if (a.has_f()) return A::FLOAT;
+  if (a.has_i()) return A::INT;
+  if (a.has_s()) return A::STRING;
+  if (a.has_t()) return A::TENSOR;
+  if (a.has_g()) return A::GRAPH;
+  if (a.has_sparse_tensor()) return A::SPARSE_TENSOR;
+  if (a.has_tp()) return A::TYPE_PROTO;
+  if (a.floats_size() > 0) return A::FLOATS;
+  if (a.strings_size() > 0) return A::STRINGS;
+  if (a.tensors_size() > 0) return A::TENSORS;
+  if (a.graphs_size() > 0) return A::GRAPHS;
+  if (a.sparse_tensors_size() > 0) return A::SPARSE_TENSORS;
+  if (a.type_protos_size() > 0) return A::TYPE_PROTOS;
+  return A::INTS;  // no value at all: an empty list
+}
+
+class Importer {
+ public:
+  Importer(const onnx::ModelProto& model, std::string base_dir, const ImportOptions& options)
+      : model_(model), base_dir_(std::move(base_dir)), options_(options) {}
+
+  Result<Graph> run() {
+    if (!model_.has_graph()) {
+      return make_error(ErrorCode::kParseError, "not an ONNX model: it has no graph");
+    }
+    const auto& g = model_.graph();
+    graph_.name = g.name();
+    graph_.producer = model_.producer_name();
+    if (!model_.producer_version().empty()) {
+      graph_.producer += (graph_.producer.empty() ? "" : " ") + model_.producer_version();
+    }
+    read_opsets();
+    GRAPHS_RETURN_IF_ERROR(read_functions());
+    reserve_names();
+    GRAPHS_RETURN_IF_ERROR(read_initializers());
+    GRAPHS_RETURN_IF_ERROR(read_inputs());
+    for (const auto& node : g.node()) GRAPHS_RETURN_IF_ERROR(emit(node, nullptr, 0));
+    GRAPHS_RETURN_IF_ERROR(read_outputs());
+    GRAPHS_RETURN_IF_ERROR(graph_.validate());
+    return std::move(graph_);
+  }
+
+ private:
+  void read_opsets() {
+    for (const auto& op : model_.opset_import()) {
+      const auto domain = normalize_domain(op.domain());
+      const int version = static_cast<int>(op.version());
+      auto [it, inserted] = opsets_.emplace(domain, version);
+      if (!inserted && version > it->second) it->second = version;
+    }
+    // IR versions 1 and 2 predate opset_import and mean opset 1.
+    if (model_.opset_import_size() == 0 && model_.ir_version() < 3) opsets_[""] = 1;
+    graph_.opsets = opsets_;
+  }
+
+  Status read_functions() {
+    for (const auto& f : model_.functions()) {
+      FunctionDef def;
+      def.proto = &f;
+      const auto domain = normalize_domain(f.domain());
+      const auto overload = unknown_string(f, kFunctionOverloadField);
+      def.display_name = (domain.empty() ? "" : domain + "::") + f.name() +
+                         (overload.empty() ? "" : ":" + overload);
+      for (const auto& op : f.opset_import()) {
+        def.opsets[normalize_domain(op.domain())] = static_cast<int>(op.version());
+      }
+      const auto& unknown = f.GetReflection()->GetUnknownFields(f);
+      for (int i = 0; i < unknown.field_count(); ++i) {
+        const auto& field = unknown.field(i);
+        if (field.number() != kFunctionAttributeProtoField ||
+            field.type() != pb::UnknownField::TYPE_LENGTH_DELIMITED) {
+          continue;
+        }
+        onnx::AttributeProto attr;
+        if (!attr.ParseFromString(field.length_delimited())) {
+          return make_error(ErrorCode::kParseError, "function '", def.display_name,
+                            "': malformed attribute default");
+        }
+        def.defaults.push_back(std::move(attr));
+      }
+      FunctionKey key{domain, f.name(), overload};
+      if (functions_.count(key)) {
+        return make_error(ErrorCode::kParseError, "function '", def.display_name,
+                          "' is defined twice");
+      }
+      functions_.emplace(std::move(key), std::move(def));
+    }
+    return ok_status();
+  }
+
+  // Names of the main graph, so that names made up for inlined values and unnamed nodes never
+  // collide with a name that appears later in the file.
+  void reserve_names() {
+    const auto& g = model_.graph();
+    for (const auto& vi : g.input()) reserved_values_.insert(vi.name());
+    for (const auto& vi : g.output()) reserved_values_.insert(vi.name());
+    for (const auto& t : g.initializer()) reserved_values_.insert(t.name());
+    for (const auto& s : g.sparse_initializer()) reserved_values_.insert(s.values().name());
+    for (const auto& n : g.node()) {
+      for (const auto& v : n.input()) reserved_values_.insert(v);
+      for (const auto& v : n.output()) reserved_values_.insert(v);
+      if (!n.name().empty()) node_names_.insert(n.name());
+    }
+  }
+
+  Status read_initializers() {
+    const auto& g = model_.graph();
+    for (int i = 0; i < g.initializer_size(); ++i) {
+      const auto& t = g.initializer(i);
+      const std::string what = "initializer '" + t.name() + "'";
+      GRAPHS_ASSIGN_OR_RETURN(TensorType type, onnx_detail::tensor_type(t, what));
+      Value v = stored_value(t.name(), std::move(type));
+      v.external_location = onnx_detail::external_location(t);
+      if (options_.load_small_tensors) {
+        GRAPHS_ASSIGN_OR_RETURN(v.data, onnx_detail::tensor_contents(t, v.type, base_dir_, what));
+      }
+      GRAPHS_RETURN_IF_ERROR(add_stored_value(std::move(v), i, "initializer"));
+    }
+    for (int i = 0; i < g.sparse_initializer_size(); ++i) {
+      const auto& s = g.sparse_initializer(i);
+      const std::string what = "sparse initializer '" + s.values().name() + "'";
+      onnx::TensorProto dense;  // only the dense shape and element type
+      dense.set_data_type(s.values().data_type());
+      dense.mutable_dims()->CopyFrom(s.dims());
+      GRAPHS_ASSIGN_OR_RETURN(TensorType type, onnx_detail::tensor_type(dense, what));
+      Value v = stored_value(s.values().name(), std::move(type));
+      GRAPHS_RETURN_IF_ERROR(add_stored_value(std::move(v), i, "sparse initializer"));
+    }
+    return ok_status();
+  }
+
+  static Value stored_value(const std::string& name, TensorType type) {
+    Value v;
+    v.name = name;
+    v.type = std::move(type);
+    v.kind = ValueKind::kInitializer;
+    return v;
+  }
+
+  Status add_stored_value(Value v, int index, std::string_view what) {
+    if (v.name.empty()) {
+      return make_error(ErrorCode::kParseError, what, " #", index, " has no name");
+    }
+    if (graph_.find_value(v.name) != kNoValue) {
+      return make_error(ErrorCode::kParseError, what, " '", v.name, "' is defined twice");
+    }
+    graph_.initializers.push_back(graph_.add_value(std::move(v)));
+    return ok_status();
+  }
+
+  Status read_inputs() {
+    for (const auto& vi : model_.graph().input()) {
+      const ValueId existing = graph_.find_value(vi.name());
+      // Before IR version 4 every initializer is also listed as a graph input.
+      if (existing != kNoValue && graph_.value(existing).kind == ValueKind::kInitializer) continue;
+      const std::string what = "graph input '" + vi.name() + "'";
+      if (vi.name().empty()) return make_error(ErrorCode::kParseError, "a graph input has no name");
+      if (existing != kNoValue) {
+        return make_error(ErrorCode::kParseError, what, " is listed twice");
+      }
+      GRAPHS_ASSIGN_OR_RETURN(TensorType type, input_type(vi, what));
+      Value v;
+      v.name = vi.name();
+      v.type = std::move(type);
+      v.kind = ValueKind::kGraphInput;
+      graph_.inputs.push_back(graph_.add_value(std::move(v)));
+    }
+    return ok_status();
+  }
+
+  static Result<TensorType> input_type(const onnx::ValueInfoProto& vi, const std::string& what) {
+    const auto& tp = vi.type();
+    switch (tp.value_case()) {
+      case onnx::TypeProto::kTensorType:
+        break;
+      case onnx::TypeProto::VALUE_NOT_SET:
+        return make_error(ErrorCode::kParseError, what, " has no type");
+      case onnx::TypeProto::kSequenceType:
+        return make_error(ErrorCode::kUnsupported, what, " is a sequence; only tensor inputs are supported");
+      case onnx::TypeProto::kMapType:
+        return make_error(ErrorCode::kUnsupported, what, " is a map; only tensor inputs are supported");
+      case onnx::TypeProto::kOptionalType:
+        return make_error(ErrorCode::kUnsupported, what, " is an optional; only tensor inputs are supported");
+      case onnx::TypeProto::kSparseTensorType:
+        return make_error(ErrorCode::kUnsupported, what, " is a sparse tensor; only dense tensor inputs are supported");
+      default:
+        return make_error(ErrorCode::kUnsupported, what, " is not a tensor; only tensor inputs are supported");
+    }
+    const auto& tensor = tp.tensor_type();
+    const auto dtype = dtype_from_onnx(tensor.elem_type());
+    if (!dtype) {
+      return make_error(ErrorCode::kUnsupported, what, ": unknown elem_type ", tensor.elem_type());
+    }
+    if (*dtype == DType::kUndefined) {
+      return make_error(ErrorCode::kParseError, what, " has no element type");
+    }
+    TensorType type;
+    type.dtype = *dtype;
+    if (!tensor.has_shape()) {
+      type.rank_known = false;
+      return type;
+    }
+    const auto& shape = tensor.shape();
+    for (int i = 0; i < shape.dim_size(); ++i) {
+      const auto& d = shape.dim(i);
+      if (d.has_dim_value() && d.dim_value() >= 0) {
+        type.shape.push_back(Dim::fixed(d.dim_value()));
+      } else if (d.has_dim_param() && !d.dim_param().empty()) {
+        type.shape.push_back(Dim::symbol(d.dim_param()));
+      } else {
+        type.shape.push_back(Dim::symbol(vi.name() + "_dim" + std::to_string(i)));
+      }
+    }
+    return type;
+  }
+
+  Status read_outputs() {
+    for (const auto& vi : model_.graph().output()) {
+      if (vi.name().empty()) return make_error(ErrorCode::kParseError, "a graph output has no name");
+      const ValueId id = use_value(vi.name());
+      graph_.value(id).is_graph_output = true;
+      graph_.outputs.push_back(id);
+    }
+    return ok_status();
+  }
+
+  // The value named `name`, created (as a not-yet-produced activation) when first seen.
+  ValueId use_value(const std::string& name) {
+    const ValueId id = graph_.find_value(name);
+    if (id != kNoValue) return id;
+    Value v;
+    v.name = name;
+    return graph_.add_value(std::move(v));
+  }
+
+  std::string fresh_value_name(const std::string& base) {
+    std::string name = base;
+    for (int64_t n = 1; reserved_values_.count(name) || graph_.find_value(name) != kNoValue; ++n) {
+      name = base + "_" + std::to_string(n);
+    }
+    reserved_values_.insert(name);
+    return name;
+  }
+
+  std::string fresh_node_name(const std::string& base) {
+    std::string name = base;
+    for (int64_t n = 1; node_names_.count(name); ++n) name = base + "_" + std::to_string(n);
+    node_names_.insert(name);
+    return name;
+  }
+
+  // An inner value name of a function call mapped to its graph value name ("" stays omitted).
+  std::string map_name(const std::string& inner, CallFrame* frame) {
+    if (inner.empty() || frame == nullptr) return inner;
+    auto it = frame->names.find(inner);
+    if (it != frame->names.end()) return it->second;
+    auto name = fresh_value_name(frame->prefix + "/" + inner);
+    frame->names.emplace(inner, name);
+    return name;
+  }
+
+  std::optional<int> opset_for(const std::string& domain, const CallFrame* frame) const {
+    if (frame != nullptr) {
+      auto it = frame->function->opsets.find(domain);
+      if (it != frame->function->opsets.end()) return it->second;
+    }
+    auto it = opsets_.find(domain);
+    if (it != opsets_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  // Adds `proto` to the graph, or inlines it when it calls a model-local function. Inside a
+  // function body `frame` maps the body's names and attribute references.
+  Status emit(const onnx::NodeProto& proto, CallFrame* frame, int depth) {
+    const std::string domain = normalize_domain(proto.domain());
+    std::string name;
+    if (frame != nullptr) {
+      name = fresh_node_name(frame->prefix + "/" + (proto.name().empty() ? proto.op_type() : proto.name()));
+    } else if (proto.name().empty()) {
+      name = fresh_node_name(proto.op_type() + "_" + std::to_string(graph_.nodes.size()));
+    } else {
+      name = proto.name();
+    }
+    const std::string label = proto.op_type() + " node '" + name + "'";
+
+    std::vector<std::string> inputs, outputs;
+    for (const auto& in : proto.input()) inputs.push_back(map_name(in, frame));
+    for (const auto& out : proto.output()) outputs.push_back(map_name(out, frame));
+
+    // Attributes, with references to the enclosing function's attributes resolved.
+    std::deque<onnx::AttributeProto> resolved;
+    std::vector<const onnx::AttributeProto*> attrs;
+    for (const auto& a : proto.attribute()) {
+      if (a.ref_attr_name().empty()) {
+        attrs.push_back(&a);
+        continue;
+      }
+      if (frame == nullptr) {
+        return make_error(ErrorCode::kInvalidArgument, label, ": attribute '", a.name(),
+                          "' refers to '", a.ref_attr_name(), "' outside any function");
+      }
+      auto it = frame->attrs.find(a.ref_attr_name());
+      if (it == frame->attrs.end()) continue;  // not given by the caller, no default: omitted
+      resolved.push_back(it->second);
+      resolved.back().set_name(a.name());
+      attrs.push_back(&resolved.back());
+    }
+
+    const auto fn = functions_.find({domain, proto.op_type(), unknown_string(proto, kNodeOverloadField)});
+    if (fn != functions_.end()) {
+      return inline_call(fn->second, name, label, inputs, outputs, attrs, frame, depth);
+    }
+
+    const auto opset = opset_for(domain, frame);
+    if (!opset) {
+      return make_error(ErrorCode::kInvalidArgument, label, ": domain '", quoted_domain(domain),
+                        "' is not in the model's opset_import");
+    }
+    const std::string context = label + " (opset " + std::to_string(*opset) + ")";
+    Node node;
+    node.name = name;
+    node.op_type = proto.op_type();
+    node.domain = domain;
+    node.opset = *opset;
+    for (const auto* a : attrs) {
+      auto value = convert_attribute(*a);
+      if (!value.ok()) return std::move(value).error().with_context(context);
+      node.attrs.set(a->name(), std::move(value).value());
+    }
+    for (const auto& in : inputs) node.inputs.push_back(in.empty() ? kNoValue : use_value(in));
+    for (const auto& out : outputs) {
+      if (out.empty()) {
+        node.outputs.push_back(kNoValue);
+        continue;
+      }
+      const ValueId id = use_value(out);
+      if (graph_.value(id).kind != ValueKind::kActivation) {
+        return make_error(ErrorCode::kInvalidArgument, context, ": output '", out,
+                          "' has the name of a graph input or initializer");
+      }
+      node.outputs.push_back(id);
+    }
+    graph_.add_node(std::move(node));
+    return ok_status();
+  }
+
+  Status inline_call(const FunctionDef& fn, const std::string& call_name, const std::string& label,
+                     const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                     const std::vector<const onnx::AttributeProto*>& attrs, const CallFrame* parent,
+                     int depth) {
+    for (const CallFrame* f = parent; f != nullptr; f = f->parent) {
+      if (f->function == &fn) {
+        return make_error(ErrorCode::kUnsupported, label, ": function '", fn.display_name,
+                          "' calls itself recursively");
+      }
+    }
+    if (depth >= kMaxInlineDepth) {
+      return make_error(ErrorCode::kUnsupported, label, ": function calls nest more than ",
+                        kMaxInlineDepth, " deep");
+    }
+    const auto& body = *fn.proto;
+    CallFrame callee;
+    callee.function = &fn;
+    callee.parent = parent;
+    callee.prefix = call_name;
+    for (int i = 0; i < body.input_size(); ++i) {
+      callee.names[body.input(i)] = i < static_cast<int>(inputs.size()) ? inputs[i] : "";
+    }
+    // A function output that is also one of its inputs is passed through by an Identity node.
+    std::vector<std::pair<std::string, std::string>> pass_through;
+    for (int i = 0; i < body.output_size(); ++i) {
+      const auto& formal = body.output(i);
+      std::string actual = i < static_cast<int>(outputs.size()) ? outputs[i] : "";
+      if (actual.empty()) actual = fresh_value_name(call_name + "/" + formal);
+      auto it = callee.names.find(formal);
+      if (it != callee.names.end()) {
+        pass_through.emplace_back(it->second, actual);
+      } else {
+        callee.names.emplace(formal, actual);
+      }
+    }
+    for (const auto* a : attrs) callee.attrs[a->name()] = *a;
+    for (const auto& d : fn.defaults) callee.attrs.emplace(d.name(), d);
+
+    for (const auto& inner : body.node()) {
+      auto status = emit(inner, &callee, depth + 1);
+      if (!status.ok()) {
+        return std::move(status).error().with_context("in function '" + fn.display_name +
+                                                      "' called by " + label);
+      }
+    }
+    for (const auto& [from, to] : pass_through) {
+      onnx::NodeProto identity;
+      identity.set_op_type("Identity");
+      identity.set_name(fresh_node_name(call_name + "/Identity"));
+      if (!from.empty()) identity.add_input(from);
+      identity.add_output(to);
+      GRAPHS_RETURN_IF_ERROR(emit(identity, nullptr, depth + 1));
+    }
+    return ok_status();
+  }
+
+  Result<Attribute> convert_attribute(const onnx::AttributeProto& a) {
+    using A = onnx::AttributeProto;
+    const std::string what = "attribute '" + a.name() + "'";
+    const int type = attribute_type(a);
+    switch (type) {
+      case A::FLOAT: return Attribute(static_cast<double>(a.f()));
+      case A::INT: return Attribute(static_cast<int64_t>(a.i()));
+      case A::STRING: return Attribute(a.s());
+      case A::FLOATS: return Attribute(std::vector<double>(a.floats().begin(), a.floats().end()));
+      case A::INTS: return Attribute(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+      case A::STRINGS:
+        return Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
+      case A::TENSOR: {
+        const std::string tensor_what = what + " tensor";
+        GRAPHS_ASSIGN_OR_RETURN(TensorType tensor_type, onnx_detail::tensor_type(a.t(), tensor_what));
+        TensorAttr attr;
+        attr.type = std::move(tensor_type);
+        if (options_.load_small_tensors) {
+          GRAPHS_ASSIGN_OR_RETURN(attr.data,
+                                  onnx_detail::tensor_contents(a.t(), attr.type, base_dir_, tensor_what));
+        }
+        return Attribute(std::move(attr));
+      }
+      case A::GRAPH:
+      case A::GRAPHS:
+        return make_error(ErrorCode::kUnsupported, "control-flow subgraphs are not supported (",
+                          what, ")");
+      case A::TENSORS:
+        return make_error(ErrorCode::kUnsupported, what, ": lists of tensors are not supported");
+      case A::SPARSE_TENSOR:
+      case A::SPARSE_TENSORS:
+        return make_error(ErrorCode::kUnsupported, what, ": sparse-tensor attributes are not supported");
+      case A::TYPE_PROTO:
+      case A::TYPE_PROTOS:
+        return make_error(ErrorCode::kUnsupported, what, ": type-proto attributes are not supported");
+      default:
+        return make_error(ErrorCode::kUnsupported, what, ": unknown attribute type ", type);
+    }
+  }
+
+  const onnx::ModelProto& model_;
+  std::string base_dir_;
+  ImportOptions options_;
+  Graph graph_;
+  std::map<std::string, int> opsets_;
+  std::map<FunctionKey, FunctionDef> functions_;
+  std::set<std::string> reserved_values_;
+  std::set<std::string> node_names_;
+};
+
+}  // namespace
+
+Result<Graph> import_onnx_model(const onnx::ModelProto& model, const std::string& base_dir,
+                                const ImportOptions& options) {
+  return Importer(model, base_dir, options).run();
+}
+
+Result<Graph> import_onnx_file(const std::string& path, const ImportOptions& options) {
+  onnx::ModelProto model;
+  auto read = onnx_detail::read_model_file(path, &model);
+  if (!read.ok()) return std::move(read).error().with_context(path);
+  auto graph = import_onnx_model(model, std::filesystem::path(path).parent_path().string(), options);
+  if (!graph.ok()) return std::move(graph).error().with_context(path);
+  return graph;
+}
+
+}  // namespace graphs

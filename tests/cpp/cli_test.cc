@@ -1,0 +1,201 @@
+// End-to-end tests of the `graphs` program: bad input is answered with exit status 2 and one
+// line on stderr naming what was wrong, never a crash; good input produces a report.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("graphs_cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Run run(const std::string& args) {
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    const std::string cmd = std::string(GRAPHS_CLI_PATH) + " " + args + " >" + out.string() +
+                            " 2>" + err.string();
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+
+  fs::path write(const std::string& name, const std::string& bytes) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+
+  // A valid model: x[N,3,8,8] → Conv(w[4,3,3,3]) → Relu → y. `tweak` edits it before saving.
+  static onnx::ModelProto conv_relu_model() {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(17);
+    auto* g = m.mutable_graph();
+    g->set_name("conv_relu");
+    auto* x = g->add_input();
+    x->set_name("x");
+    auto* xt = x->mutable_type()->mutable_tensor_type();
+    xt->set_elem_type(onnx::TensorProto::FLOAT);
+    xt->mutable_shape()->add_dim()->set_dim_param("N");
+    for (int d : {3, 8, 8}) xt->mutable_shape()->add_dim()->set_dim_value(d);
+    auto* w = g->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    for (int d : {4, 3, 3, 3}) w->add_dims(d);
+    w->set_raw_data(std::string(4 * 3 * 3 * 3 * 4, '\0'));
+    auto* conv = g->add_node();
+    conv->set_op_type("Conv");
+    conv->set_name("conv");
+    conv->add_input("x");
+    conv->add_input("w");
+    conv->add_output("c");
+    auto* relu = g->add_node();
+    relu->set_op_type("Relu");
+    relu->set_name("relu");
+    relu->add_input("c");
+    relu->add_output("y");
+    auto* y = g->add_output();
+    y->set_name("y");
+    y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    return m;
+  }
+
+  fs::path save(const std::string& name, const onnx::ModelProto& m) {
+    return write(name, m.SerializeAsString());
+  }
+
+  static void expect_one_line_error(const Run& r, const std::string& needle) {
+    EXPECT_EQ(r.exit_status, 2) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+    EXPECT_EQ(r.err.rfind("graphs: error: ", 0), 0u) << "stderr: " << r.err;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidModelGivesAReportAndJson) {
+  const auto p = save("ok.onnx", conv_relu_model());
+  const Run text = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2");
+  ASSERT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_NE(text.out.find("h100-sxm5-80gb"), std::string::npos);
+  const Run json = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2 --format json");
+  ASSERT_EQ(json.exit_status, 0) << json.err;
+  // MACs by hand: N=2, C_out=4, 6×6 outputs, C_in=3, 3×3 kernel.
+  EXPECT_NE(json.out.find("\"macs\": " + std::to_string(2 * 4 * 36 * 3 * 9) + ".0"),
+            std::string::npos)
+      << json.out.substr(0, 2000);
+}
+
+TEST_F(CliTest, MissingFile) {
+  expect_one_line_error(run("analyze " + (dir_ / "nope.onnx").string()), "nope.onnx");
+}
+
+TEST_F(CliTest, EmptyFile) {
+  expect_one_line_error(run("analyze " + write("empty.onnx", "").string()), "empty.onnx");
+}
+
+TEST_F(CliTest, RandomBytes) {
+  std::string junk;
+  uint32_t s = 12345;
+  for (int i = 0; i < 4096; ++i) {
+    s = s * 1664525u + 1013904223u;
+    junk += static_cast<char>(s >> 24);
+  }
+  expect_one_line_error(run("analyze " + write("junk.onnx", junk).string()), "junk.onnx");
+}
+
+TEST_F(CliTest, TruncatedModel) {
+  const std::string bytes = conv_relu_model().SerializeAsString();
+  expect_one_line_error(
+      run("analyze " + write("cut.onnx", bytes.substr(0, bytes.size() / 2)).string()),
+      "cut.onnx");
+}
+
+TEST_F(CliTest, GraphWithACycle) {
+  auto m = conv_relu_model();
+  m.mutable_graph()->mutable_node(0)->set_input(0, "y");  // conv reads relu's output
+  expect_one_line_error(run("analyze " + save("cycle.onnx", m).string()), "cycle");
+}
+
+TEST_F(CliTest, UnknownOpNamesNodeOpAndOpset) {
+  auto m = conv_relu_model();
+  m.mutable_graph()->mutable_node(1)->set_op_type("Frobnicate");
+  const Run r = run("analyze " + save("unknown_op.onnx", m).string());
+  expect_one_line_error(r, "unknown op 'Frobnicate'");
+  EXPECT_NE(r.err.find("'relu'"), std::string::npos);
+  EXPECT_NE(r.err.find("opset 17"), std::string::npos);
+}
+
+TEST_F(CliTest, UnboundSymbolicDim) {
+  auto m = conv_relu_model();
+  auto* shape = m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
+                    ->mutable_shape();
+  shape->mutable_dim(2)->set_dim_param("height");
+  expect_one_line_error(run("analyze " + save("sym.onnx", m).string()), "--dim height=N");
+}
+
+TEST_F(CliTest, UnknownHardwareSuggests) {
+  expect_one_line_error(run("analyze resnet18 --hardware h100"), "did you mean h100-sxm5-80gb");
+}
+
+TEST_F(CliTest, UnknownPrecision) {
+  expect_one_line_error(run("analyze resnet18 --precision fp99"), "unknown precision 'fp99'");
+}
+
+TEST_F(CliTest, NegativeBatch) {
+  expect_one_line_error(run("analyze resnet18 --batch -1"), "batch must be a positive integer");
+}
+
+TEST_F(CliTest, UnknownZooNameSuggests) {
+  expect_one_line_error(run("analyze resnet5"), "did you mean resnet50");
+}
+
+TEST_F(CliTest, UnknownFormatAndMalformedDim) {
+  expect_one_line_error(run("analyze resnet18 --format xml"), "unknown format 'xml'");
+  expect_one_line_error(run("analyze resnet18 --dim batch"), "--dim expects NAME=N");
+}
+
+TEST_F(CliTest, HardwareShowUnknownAndKnown) {
+  expect_one_line_error(run("hardware show a100"), "did you mean a100-sxm4-80gb");
+  const Run r = run("hardware show h100-sxm5-80gb");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("datasheet"), std::string::npos);
+}
+
+TEST_F(CliTest, UsageErrorIsStatusTwo) {
+  const Run r = run("analyze");
+  EXPECT_EQ(r.exit_status, 2);
+  const Run r2 = run("frobnicate");
+  EXPECT_EQ(r2.exit_status, 2);
+}
+
+}  // namespace
