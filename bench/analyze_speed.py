@@ -15,7 +15,7 @@ counts every op (elementwise ops too), so the table also shows onnx-tool's MACs 
 Conv/ConvTranspose/Gemm/MatMul nodes only, which is what ours should equal.
 
 Usage (see bench/README.md):
-    .venv/bin/python bench/analyze_speed.py [--runs 5] [--only resnet50,gpt2] [--graphs PATH]
+    .venv-dev/bin/python bench/analyze_speed.py [--runs 5] [--only resnet50,gpt2] [--graphs PATH]
         [--models-dir DIR] [--json results.json]
 """
 
@@ -115,6 +115,15 @@ def onnx_tool_worker(path: str, dims: dict[str, int]) -> int:
     return 0
 
 
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _cell(text: str, n: int = 90) -> str:
+    return text.replace("|", "/").replace("\n", " ")[:n]
+
+
 def _median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -130,7 +139,7 @@ def bench_file(graphs: Path | None, path: Path, entry: dict, runs: int, timeout_
         for _ in range(runs):
             r = run_measured(cmd, timeout_s)
             if r["rc"] != 0:
-                err = f"exit {r['rc']}: {r['stderr'].strip()[-300:]}"
+                err = f"exit {r['rc']}: {_last_line(r['stderr'])}"
                 break
             samples.append(r)
             try:
@@ -158,7 +167,7 @@ def bench_file(graphs: Path | None, path: Path, entry: dict, runs: int, timeout_
     for _ in range(runs):
         r = run_measured(cmd, timeout_s)
         if r["rc"] != 0:
-            err = f"exit {r['rc']}: {r['stderr'].strip()[-300:]}"
+            err = f"exit {r['rc']}: {_last_line(r['stderr'])}"
             break
         samples.append(r)
         res = json.loads(r["stdout"].strip().splitlines()[-1])
@@ -186,8 +195,9 @@ def markdown(rows: list[dict]) -> str:
         om, tm, ta = r.get("ours_macs"), r.get("onnx_tool_macs_products"), r.get("onnx_tool_macs_total")
         delta = (om - tm) / tm if om is not None and tm else None
         phases = "/".join(_f(r.get(f"ours_{k}"), ".3f") for k in ("parse_s", "analysis_s", "report_s"))
-        ours_wall = _f(ow, ".3f") if not r.get("ours_error") else f"error: {r['ours_error'][:60]}"
-        tool_wall = _f(tw, ".3f") if not r.get("onnx_tool_error") else f"error: {r['onnx_tool_error'][:60]}"
+        ours_wall = _f(ow, ".3f") if not r.get("ours_error") else f"failed: {_cell(r['ours_error'])}"
+        tool_wall = (_f(tw, ".3f") if not r.get("onnx_tool_error")
+                     else f"failed: {_cell(r['onnx_tool_error'])}")
         lines.append(
             f"| {r['model']} | {r['exporter']} | {ours_wall} | {phases} | {_f(r.get('ours_rss_mb'), '.0f')} "
             f"| {tool_wall} | {_f(r.get('onnx_tool_rss_mb'), '.0f')} | {_f(ratio, '.1f')} "
@@ -216,7 +226,7 @@ def main(argv=None) -> int:
                                   if os.environ.get("GRAPHS_MODELS_DIR") else _default_models_dir())
     man_path = models_dir / "manifest.json"
     if not man_path.is_file():
-        print(f"analyze_speed: no {man_path}; run .venv/bin/python tools/export_models.py first",
+        print(f"analyze_speed: no {man_path}; run .venv-dev/bin/python tools/export_models.py first",
               file=sys.stderr)
         return 2
     graphs = a.graphs or _default_graphs()
@@ -241,7 +251,8 @@ def main(argv=None) -> int:
     print(markdown(rows))
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1) + "\n")
-    return 0 if all(not r.get("ours_error") and not r.get("onnx_tool_error") for r in rows) else 1
+    # onnx-tool failing on a model is a finding (shown in the table), not a failed benchmark.
+    return 0 if all(not r.get("ours_error") for r in rows) else 1
 
 
 def _onnx_tool_version() -> str:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create or reuse the project's Python venv and link it as <repo>/.venv.
+# Create or reuse the venv for the project's Python tooling (ONNX export, model tests, bench)
+# and link it as <repo>/.venv-dev (<repo>/.venv belongs to scripts/setup.sh's core venv).
 #
 # The venv lives at ${GRAPHS_CACHE_DIR:-$HOME/.cache/graphs}/venv-<key>, where <key> is the
 # first 12 hex digits of sha256(requirements/dev.txt + Python version). A stamp file written
@@ -10,6 +11,7 @@
 #   GRAPHS_CACHE_DIR  cache root (default $HOME/.cache/graphs)
 #   PYTHON            interpreter to build the venv from (default python3; must be 3.11 for the
 #                     torch/torchvision wheels that lie on the build machines' disk)
+#   GRAPHS_DEV_VENV_LINK  link to create, relative to the repo (default .venv-dev)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,7 +38,7 @@ venv="$cache/venv-$key"
 stamp="$venv/.graphs-env-complete"
 
 link_venv() {
-  local link="$repo/.venv"
+  local link="$repo/${GRAPHS_DEV_VENV_LINK:-.venv-dev}"
   if [[ -e "$link" && ! -L "$link" ]]; then
     log "warning: $link exists and is not a symlink; left alone (venv is at $venv)"
   else

@@ -18,10 +18,12 @@ recorded in the manifest with its error; the exit status is 1 if anything failed
 
 manifest.json (schema_version 1)::
 
-  {"schema_version": 1, "key": ..., "versions": {...},
-   "models": {NAME: {"source", "task", "params", "buffers", "buffer_elements",
+  {"schema_version": 1, "key": ..., "versions": {...}, "python": ...,
+   "models": {NAME: {"source", "task", "image_size", "vocab_size", "params" (PyTorch,
+                     shared parameters once), "buffers", "buffer_elements",
                      "batchnorm": {"modules", "channels", "affine_params"},
-                     "macs", "flops_by_op", "input_shapes", ...}},
+                     "structure": {"relative_position_bias", "tied_params", "inv_freq_elements"},
+                     "macs", "flop_counter_flops", "flops_by_op", "count_s", ...}},
    "files": {FILE: {"model", "exporter", "status": "ok"|"failed", "opset", "file",
                     "data_files", "inputs": [{"name", "dtype", "shape"}], "outputs": [...],
                     "dynamic_dims", "dynamic": bool, "note", "export_s", "error"}}}
@@ -30,7 +32,12 @@ MACs are counted by torch.utils.flop_counter.FlopCounterMode at batch 1 (and seq
 math SDPA backend (so attention products are seen as bmm): MACs = counted FLOPs / 2, where
 FlopCounterMode counts only conv, mm, addmm, bmm, baddbmm and attention kernels.
 
-Run it with the project venv (scripts/python_env.sh):  .venv/bin/python tools/export_models.py
+Before counting and export, every parameter gets small seeded noise and every BatchNorm random
+running statistics (see randomize_): fresh initial values are full of identical tensors, which
+exporters deduplicate or drop, and the files would not show the architecture's parameters.
+
+Run it with the tooling venv (scripts/python_env.sh): .venv-dev/bin/python tools/export_models.py
+Threads: 1 by default (--threads), for a 2-core machine shared with a C++ build.
 """
 
 from __future__ import annotations
@@ -240,6 +247,15 @@ def randomize_(model) -> None:
 # --------------------------------------------------------------------------------------------
 # PyTorch-side reference counts
 
+def _tied(model) -> list:
+    seen, tied = {}, []
+    for _, p in model.named_parameters(remove_duplicate=False):
+        seen[id(p)] = seen.get(id(p), 0) + 1
+        if seen[id(p)] == 2:
+            tied.append(p)
+    return tied
+
+
 def torch_counts(spec: Spec, model) -> dict:
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -259,8 +275,24 @@ def torch_counts(spec: Spec, model) -> dict:
         model(*example_inputs(spec, BATCH, SEQ_LEN))
     by_op = {str(k): int(v) for k, v in counter.get_flop_counts().get("Global", {}).items()}
     flops = int(counter.get_total_flops())
+    # Tensors whose export changes the parameter count in a way the tests must explain.
+    structure = {
+        # [heads, window area, table rows] per relative-position-bias table (Swin): exporters
+        # fold table[index] into an [area, area, heads] constant.
+        "relative_position_bias": [
+            [int(m.relative_position_bias_table.shape[1]), int(m.relative_position_index.numel()
+                                                               ** 0.5),
+             int(m.relative_position_bias_table.shape[0])]
+            for m in model.modules() if hasattr(m, "relative_position_bias_table")],
+        # Elements of parameters shared by several modules (tied embeddings), counted once above.
+        "tied_params": int(sum(p.numel() for p in _tied(model))),
+        # Rotary-embedding inverse frequencies: a float buffer, not a parameter.
+        "inv_freq_elements": int(sum(b.numel() for n, b in model.named_buffers()
+                                     if n.rsplit(".", 1)[-1] == "inv_freq")),
+    }
     return {
         "params": int(params),
+        "structure": structure,
         "buffers": len(buffers),
         "buffer_elements": int(sum(b.numel() for b in buffers)),
         "batchnorm": {"modules": len(bn), "channels": int(bn_channels),

@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int exit_status = -1;
   std::string out;
   std::string err;
@@ -35,12 +35,12 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Run run(const std::string& args) {
+  CliRun run(const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     const std::string cmd = std::string(GRAPHS_CLI_PATH) + " " + args + " >" + out.string() +
                             " 2>" + err.string();
     const int status = std::system(cmd.c_str());
-    Run r;
+    CliRun r;
     r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = read_file(out);
     r.err = read_file(err);
@@ -92,7 +92,7 @@ class CliTest : public ::testing::Test {
     return write(name, m.SerializeAsString());
   }
 
-  static void expect_one_line_error(const Run& r, const std::string& needle) {
+  static void expect_one_line_error(const CliRun& r, const std::string& needle) {
     EXPECT_EQ(r.exit_status, 2) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
@@ -104,10 +104,10 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, ValidModelGivesAReportAndJson) {
   const auto p = save("ok.onnx", conv_relu_model());
-  const Run text = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2");
+  const CliRun text = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2");
   ASSERT_EQ(text.exit_status, 0) << text.err;
   EXPECT_NE(text.out.find("h100-sxm5-80gb"), std::string::npos);
-  const Run json = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2 --format json");
+  const CliRun json = run("analyze " + p.string() + " --hardware h100-sxm5-80gb --batch 2 --format json");
   ASSERT_EQ(json.exit_status, 0) << json.err;
   // MACs by hand: N=2, C_out=4, 6×6 outputs, C_in=3, 3×3 kernel.
   EXPECT_NE(json.out.find("\"macs\": " + std::to_string(2 * 4 * 36 * 3 * 9) + ".0"),
@@ -149,7 +149,7 @@ TEST_F(CliTest, GraphWithACycle) {
 TEST_F(CliTest, UnknownOpNamesNodeOpAndOpset) {
   auto m = conv_relu_model();
   m.mutable_graph()->mutable_node(1)->set_op_type("Frobnicate");
-  const Run r = run("analyze " + save("unknown_op.onnx", m).string());
+  const CliRun r = run("analyze " + save("unknown_op.onnx", m).string());
   expect_one_line_error(r, "unknown op 'Frobnicate'");
   EXPECT_NE(r.err.find("'relu'"), std::string::npos);
   EXPECT_NE(r.err.find("opset 17"), std::string::npos);
@@ -186,15 +186,15 @@ TEST_F(CliTest, UnknownFormatAndMalformedDim) {
 
 TEST_F(CliTest, HardwareShowUnknownAndKnown) {
   expect_one_line_error(run("hardware show a100"), "did you mean a100-sxm4-80gb");
-  const Run r = run("hardware show h100-sxm5-80gb");
+  const CliRun r = run("hardware show h100-sxm5-80gb");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.out.find("datasheet"), std::string::npos);
 }
 
 TEST_F(CliTest, UsageErrorIsStatusTwo) {
-  const Run r = run("analyze");
+  const CliRun r = run("analyze");
   EXPECT_EQ(r.exit_status, 2);
-  const Run r2 = run("frobnicate");
+  const CliRun r2 = run("frobnicate");
   EXPECT_EQ(r2.exit_status, 2);
 }
 

@@ -657,7 +657,7 @@ TEST(HardwareRegistryTest, HardwarePathAddsAndOverridesTargets) {
     auto loaded = HardwareRegistry::load_default();
     ASSERT_FALSE(loaded.ok());
     EXPECT_TRUE(HasText(loaded.error().message(), "bad.yaml:3"));
-    EXPECT_TRUE(HasText(loaded.error().message(), "did you mean tdp_w?"));
+    EXPECT_TRUE(HasText(loaded.error().message(), "did you mean tdp_w"));
   }
   fs::remove(dir / "bad.yaml");
   write_file(dir / "other-name.yaml", kMinimal);

@@ -219,7 +219,8 @@ TEST(OnnxImporterTest, ConvReluImportsValuesTypesOpsetsAttributes) {
   EXPECT_EQ(conv.op_type, "Conv");
   EXPECT_EQ(conv.domain, "");
   EXPECT_EQ(conv.opset, 17);
-  EXPECT_EQ(conv.inputs, (std::vector<ValueId>{g.find_value("x"), g.find_value("W"), g.find_value("B")}));
+  EXPECT_EQ(conv.inputs,
+            (std::vector<ValueId>{g.find_value("x"), g.find_value("W"), g.find_value("B")}));
   EXPECT_EQ(conv.attrs.get_ints("kernel_shape"), (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(conv.attrs.get_ints("pads"), (std::vector<int64_t>{1, 1, 1, 1}));
   EXPECT_EQ(conv.attrs.get_int("group", 0), 1);
@@ -321,11 +322,13 @@ TEST(OnnxImporterTest, SmallIntegerInitializersDecodeFromRawAndTypedFields) {
   i8->add_int32_data(127);
   add_initializer(g, "u16", onnx::TensorProto::UINT16, {2})
       ->set_raw_data(le_bytes(std::vector<uint16_t>{65535, 1}));
-  add_initializer(g, "flags", onnx::TensorProto::BOOL, {3})->set_raw_data(std::string("\x01\x00\x02", 3));
+  add_initializer(g, "flags", onnx::TensorProto::BOOL, {3})
+      ->set_raw_data(std::string("\x01\x00\x02", 3));
   add_initializer(g, "scalar", onnx::TensorProto::INT64, {})->add_int64_data(42);
   add_initializer(g, "empty", onnx::TensorProto::INT64, {0});
   add_initializer(g, "stripped", onnx::TensorProto::INT64, {5});  // weights removed: no data
-  add_initializer(g, "i4", /*INT4, newer than onnx 1.12*/ 22, {3})->set_raw_data(std::string("\x9f\x07", 2));
+  add_initializer(g, "i4", /*INT4, newer than onnx 1.12*/ 22, {3})
+      ->set_raw_data(std::string("\x9f\x07", 2));
 
   auto graph = import_onnx_model(m, "");
   ASSERT_TRUE(graph.ok()) << graph.error().message();
@@ -409,7 +412,8 @@ TEST(OnnxImporterTest, LargeInitializerHasTypeButNoContents) {
     EXPECT_EQ(value_named(*graph, "big_raw").type, TensorType::make(DType::kInt64, {64, 128}));
     EXPECT_FALSE(value_named(*graph, "big_raw").data.has_value());
     ASSERT_TRUE(value_named(*graph, "edge").data.has_value());
-    EXPECT_EQ(value_named(*graph, "edge").data->ints.size(), static_cast<std::size_t>(kMaxConstElements));
+    EXPECT_EQ(value_named(*graph, "edge").data->ints.size(),
+              static_cast<std::size_t>(kMaxConstElements));
   }
 }
 
@@ -548,14 +552,16 @@ TEST(OnnxImporterTest, ExternalDataMissingSideFileForSmallTensorFails) {
   auto graph = import_onnx_file(path);
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.error().code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(contains(graph.error().message(), dir.file("weights.bin"))) << graph.error().message();
+  EXPECT_TRUE(contains(graph.error().message(), dir.file("weights.bin")))
+      << graph.error().message();
   EXPECT_TRUE(contains(graph.error().message(), "initializer 'shape'")) << graph.error().message();
 }
 
 TEST(OnnxImporterTest, InitializersListedAsInputsAreNotGraphInputs) {
   auto m = conv_relu_model();
   m.set_ir_version(3);
-  add_input(m.mutable_graph(), "W", onnx::TensorProto::FLOAT, {int64_t{4}, int64_t{3}, int64_t{3}, int64_t{3}});
+  add_input(m.mutable_graph(), "W", onnx::TensorProto::FLOAT,
+            {int64_t{4}, int64_t{3}, int64_t{3}, int64_t{3}});
   add_input(m.mutable_graph(), "B", onnx::TensorProto::FLOAT, {int64_t{4}});
   auto graph = import_onnx_model(m, "");
   ASSERT_TRUE(graph.ok()) << graph.error().message();
@@ -630,7 +636,8 @@ onnx::FunctionProto block_function() {
   axis_default.set_name("axis");
   axis_default.set_type(onnx::AttributeProto::INT);
   axis_default.set_i(1);
-  f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(11, axis_default.SerializeAsString());
+  f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(
+      11, axis_default.SerializeAsString());
   return f;
 }
 
@@ -879,7 +886,8 @@ TEST(OnnxImporterTest, MissingOpsetImportNamesNodeAndDomain) {
   auto graph = import_onnx_model(m, "");
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(contains(graph.error().message(), "FusedGelu node 'gelu0'")) << graph.error().message();
+  EXPECT_TRUE(contains(graph.error().message(), "FusedGelu node 'gelu0'"))
+      << graph.error().message();
   EXPECT_TRUE(contains(graph.error().message(), "'com.microsoft'")) << graph.error().message();
 }
 
@@ -887,7 +895,8 @@ TEST(OnnxImporterTest, NonTensorInputIsUnsupported) {
   auto m = make_model();
   auto* vi = m.mutable_graph()->add_input();
   vi->set_name("tokens");
-  vi->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()->set_elem_type(1);
+  auto* elem = vi->mutable_type()->mutable_sequence_type()->mutable_elem_type();
+  elem->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   auto graph = import_onnx_model(m, "");
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.error().code(), ErrorCode::kUnsupported);
@@ -919,7 +928,8 @@ TEST(OnnxImporterTest, AttributeReferenceOutsideFunctionIsInvalid) {
   auto m = make_model();
   auto* g = m.mutable_graph();
   add_input(g, "x", onnx::TensorProto::FLOAT, {int64_t{1}});
-  set_ref(add_node(g, "LeakyRelu", {"x"}, {"y"}, "lr"), "alpha", "slope", onnx::AttributeProto::FLOAT);
+  set_ref(add_node(g, "LeakyRelu", {"x"}, {"y"}, "lr"), "alpha", "slope",
+          onnx::AttributeProto::FLOAT);
   add_output(g, "y");
   auto graph = import_onnx_model(m, "");
   ASSERT_FALSE(graph.ok());

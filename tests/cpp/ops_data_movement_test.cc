@@ -429,6 +429,33 @@ TEST(DataMovementOpsTest, NonZeroNeedsKnownContents) {
   EXPECT_EQ(c.ints_of("y"), (V{0, 1, 1, 0}));
 }
 
+TEST(DataMovementOpsTest, CompressNeedsKnownCondition) {
+  GraphBuilder b(11);
+  b.input("x", DType::kFloat32, {3, 4});
+  b.ints("cond", {3}, {1, 0, 1}, DType::kBool);
+  b.node("Compress", "rows", {"x", "cond"}, {"y"}, attrs({{"axis", int64_t{0}}}));
+  b.node("Compress", "flat", {"x", "cond"}, {"z"});
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("y"), (V{2, 4}));
+  EXPECT_EQ(b.dims("z"), V{2});
+
+  GraphBuilder c(11);
+  c.input("x", DType::kFloat32, {3, 4});
+  c.input("cond", DType::kBool, {3});
+  c.node("Compress", "dyn", {"x", "cond"}, {"y"}, attrs({{"axis", int64_t{0}}}));
+  EXPECT_TRUE(contains(infer_error(c), "Compress node 'dyn': output shape depends on tensor "
+                                       "contents"));
+}
+
+TEST(DataMovementOpsTest, ConcatRankMismatchNamesTheInput) {
+  GraphBuilder b(13);
+  b.input("x", DType::kFloat32, {2, 3});
+  b.input("z", DType::kFloat32, {2, 3, 1});
+  b.node("Concat", "cat", {"x", "z"}, {"y"}, attrs({{"axis", int64_t{0}}}));
+  const std::string msg = infer_error(b);
+  EXPECT_TRUE(contains(msg, "Concat node 'cat': input 1 ('z') has rank 3, expected 2")) << msg;
+}
+
 TEST(DataMovementOpsTest, OneHotInsertsDepthAtAxis) {
   GraphBuilder b(11);
   b.input("i", DType::kInt64, {2, 3});

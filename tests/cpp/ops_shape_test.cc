@@ -160,6 +160,15 @@ TEST(ShapeOpsTest, SqueezeAxesAttributeAtOpset11AndInputAtOpset13) {
   EXPECT_EQ(d.dims("y"), (V{1, 3, 5}));
 }
 
+TEST(ShapeOpsTest, SqueezeWithEmptyAxesTensorRemovesEveryUnitDim) {
+  GraphBuilder b(13);
+  b.input("x", DType::kFloat32, {1, 3, 1});
+  b.ints("axes", {0}, {});
+  b.node("Squeeze", "sq", {"x", "axes"}, {"y"});
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("y"), V{3});
+}
+
 TEST(ShapeOpsTest, SqueezeOfNonUnitAxisIsAnError) {
   GraphBuilder b(13);
   b.input("x", DType::kFloat32, {1, 3});

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EXPORT_CMD = ".venv/bin/python tools/export_models.py  (after: bash scripts/python_env.sh)"
+EXPORT_CMD = ".venv-dev/bin/python tools/export_models.py  (after: bash scripts/python_env.sh)"
 BATCH = 1
 SEQ_LEN = 128
 RUN_TIMEOUT_S = 600

@@ -52,6 +52,15 @@ std::string num(double v) {
 
 std::string ghz(double hz) { return num(hz / 1e9) + " GHz"; }
 
+std::string whole(double v) { return std::to_string(static_cast<long long>(std::llround(v))); }
+
+// "32 KiB", "1.25 MiB".
+std::string bytes_text(double bytes) {
+  if (bytes >= 1024.0 * 1024) return num(bytes / (1024.0 * 1024)) + " MiB";
+  if (bytes >= 1024.0) return num(bytes / 1024) + " KiB";
+  return whole(bytes) + " B";
+}
+
 std::string vendor_from_arm_implementer(std::string_view hex) {
   static const std::map<std::string, std::string> kImplementers = {
       {"0x41", "ARM"},      {"0x42", "Broadcom"}, {"0x43", "Cavium"},   {"0x48", "HiSilicon"},
@@ -73,6 +82,7 @@ struct CoreRates {
   std::map<std::string, double> vector;   // precision → FLOP (OP) per cycle per core
   std::map<std::string, double> matrix;   // matrix units (AMX) where they exist
   std::map<std::string, std::string> how; // precision → the facts behind the rate
+  std::set<std::string> estimated;        // precisions whose rate is a guess, not a fact
   std::vector<std::string> assumptions;
 };
 
@@ -168,8 +178,9 @@ CoreRates core_rates(const CpuInfoFacts& cpu) {
   } else if (has("avx2")) {
     r.vector["int8"] = 2 * fp32;
     r.how["int8"] = fp32_how +
-                    " × 2 (estimate: no VNNI; AVX2 int8 via VPMADDUBSW + VPMADDWD reaches about "
-                    "twice the fp32 rate)";
+                    " × 2 (no VNNI; AVX2 int8 via VPMADDUBSW + VPMADDWD reaches about twice the "
+                    "fp32 rate)";
+    r.estimated.insert("int8");
   }
   if (has("amx_tile")) {
     // AMX TMUL: a 16×16×32 bf16 (16×16×64 int8) tile product every 16 cycles per core, i.e.
@@ -382,7 +393,7 @@ Result<HostFacts> read_host_facts(const std::string& root) {
   if (max_khz > 0) {
     facts.clock_hz = max_khz * 1e3;
     facts.clock_source = "derived: /sys/devices/system/cpu/cpu*/cpufreq/cpuinfo_max_freq, highest = " +
-                         num(max_khz) + " kHz";
+                         whole(max_khz) + " kHz";
   } else {
     const double from_name = facts.cpu.model_name_ghz * 1e9;
     const double from_mhz = facts.cpu.cpu_mhz * 1e6;
@@ -446,7 +457,7 @@ Result<HostFacts> read_host_facts(const std::string& root) {
   if (auto meminfo = read_text(base / "proc/meminfo")) {
     if (auto bytes = parse_meminfo_total_bytes(*meminfo)) {
       facts.memory_bytes = *bytes;
-      facts.memory_source = "derived: /proc/meminfo MemTotal = " + num(*bytes / 1024) + " kB";
+      facts.memory_source = "derived: /proc/meminfo MemTotal = " + whole(*bytes / 1024) + " kB";
     }
   }
   if (facts.memory_bytes <= 0 && root.empty()) {
@@ -488,18 +499,21 @@ HardwareSpec host_spec_from_facts(const HostFacts& facts) {
                                                             : facts.clock_source);
 
   const CoreRates rates = core_rates(facts.cpu);
-  const std::string per_chip = "derived: " + std::to_string(cores) + " physical cores × " +
-                               ghz(clock) + " × ";
+  const std::string per_chip = std::to_string(cores) + " physical cores × " + ghz(clock) + " × ";
+  auto peak_source = [&](const std::string& precision) {
+    return (rates.estimated.count(precision) ? "estimate: " : "derived: ") + per_chip +
+           rates.how.at(precision);
+  };
   for (const auto& [precision, per_cycle] : rates.vector) {
     spec.vector_peak_flops_per_s[precision] =
-        derived(cores * clock * per_cycle, per_chip + rates.how.at(precision));
+        derived(cores * clock * per_cycle, peak_source(precision));
   }
   // Matrix peaks: the matrix unit (AMX) where there is one, else the SIMD FMA peak.
   spec.matrix_peak_flops_per_s = spec.vector_peak_flops_per_s;
   for (const auto& [precision, per_cycle] : rates.matrix) {
     const double peak = cores * clock * per_cycle;
     auto& slot = spec.matrix_peak_flops_per_s[precision];
-    if (peak > slot.value) slot = derived(peak, per_chip + rates.how.at(precision));
+    if (peak > slot.value) slot = derived(peak, "derived: " + per_chip + rates.how.at(precision));
   }
 
   spec.memory_bytes = derived(facts.memory_bytes, facts.memory_source);
@@ -521,8 +535,9 @@ HardwareSpec host_spec_from_facts(const HostFacts& facts) {
     }
     cache.capacity_bytes = derived(
         c.total_bytes, "derived: sysfs cache index (level " + std::to_string(c.level) + ", " +
-                           c.type + "): " + std::to_string(c.instances) + " instance(s), largest " +
-                           num(c.instance_bytes / 1024) + " KiB, distinct shared_cpu_list");
+                           c.type + "): " + std::to_string(c.instances) +
+                           " distinct instance(s) by shared_cpu_list, largest " +
+                           bytes_text(c.instance_bytes));
     spec.caches.push_back(std::move(cache));
   }
 

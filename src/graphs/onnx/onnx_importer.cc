@@ -22,10 +22,10 @@ namespace {
 namespace pb = google::protobuf;
 
 // Fields of newer onnx.proto versions that onnx 1.12's classes keep as unknown fields.
-constexpr int kNodeOverloadField = 8;              // NodeProto.overload (IR 10)
-constexpr int kFunctionAttributeProtoField = 11;   // FunctionProto.attribute_proto (defaults)
-constexpr int kFunctionOverloadField = 13;         // FunctionProto.overload (IR 10)
-constexpr int kAttributeTypeField = 20;            // AttributeProto.type, for enum values 1.12 lacks
+constexpr int kNodeOverloadField = 8;             // NodeProto.overload (IR 10)
+constexpr int kFunctionAttributeProtoField = 11;  // FunctionProto.attribute_proto (defaults)
+constexpr int kFunctionOverloadField = 13;        // FunctionProto.overload (IR 10)
+constexpr int kAttributeTypeField = 20;           // AttributeProto.type values 1.12 lacks
 
 // Function calls nest at most this deep (a guard against runaway recursion through overloads).
 constexpr int kMaxInlineDepth = 64;
@@ -254,21 +254,20 @@ class Importer {
 
   static Result<TensorType> input_type(const onnx::ValueInfoProto& vi, const std::string& what) {
     const auto& tp = vi.type();
+    const char* kind = nullptr;
     switch (tp.value_case()) {
-      case onnx::TypeProto::kTensorType:
-        break;
+      case onnx::TypeProto::kTensorType: break;
       case onnx::TypeProto::VALUE_NOT_SET:
         return make_error(ErrorCode::kParseError, what, " has no type");
-      case onnx::TypeProto::kSequenceType:
-        return make_error(ErrorCode::kUnsupported, what, " is a sequence; only tensor inputs are supported");
-      case onnx::TypeProto::kMapType:
-        return make_error(ErrorCode::kUnsupported, what, " is a map; only tensor inputs are supported");
-      case onnx::TypeProto::kOptionalType:
-        return make_error(ErrorCode::kUnsupported, what, " is an optional; only tensor inputs are supported");
-      case onnx::TypeProto::kSparseTensorType:
-        return make_error(ErrorCode::kUnsupported, what, " is a sparse tensor; only dense tensor inputs are supported");
-      default:
-        return make_error(ErrorCode::kUnsupported, what, " is not a tensor; only tensor inputs are supported");
+      case onnx::TypeProto::kSequenceType: kind = "a sequence"; break;
+      case onnx::TypeProto::kMapType: kind = "a map"; break;
+      case onnx::TypeProto::kOptionalType: kind = "an optional"; break;
+      case onnx::TypeProto::kSparseTensorType: kind = "a sparse tensor"; break;
+      default: kind = "not a tensor"; break;
+    }
+    if (kind != nullptr) {
+      return make_error(ErrorCode::kUnsupported, what, " is ", kind,
+                        "; only dense tensor inputs are supported");
     }
     const auto& tensor = tp.tensor_type();
     const auto dtype = dtype_from_onnx(tensor.elem_type());
@@ -300,7 +299,9 @@ class Importer {
 
   Status read_outputs() {
     for (const auto& vi : model_.graph().output()) {
-      if (vi.name().empty()) return make_error(ErrorCode::kParseError, "a graph output has no name");
+      if (vi.name().empty()) {
+        return make_error(ErrorCode::kParseError, "a graph output has no name");
+      }
       const ValueId id = use_value(vi.name());
       graph_.value(id).is_graph_output = true;
       graph_.outputs.push_back(id);
@@ -359,7 +360,8 @@ class Importer {
     const std::string domain = normalize_domain(proto.domain());
     std::string name;
     if (frame != nullptr) {
-      name = fresh_node_name(frame->prefix + "/" + (proto.name().empty() ? proto.op_type() : proto.name()));
+      const auto& base = proto.name().empty() ? proto.op_type() : proto.name();
+      name = fresh_node_name(frame->prefix + "/" + base);
     } else if (proto.name().empty()) {
       name = fresh_node_name(proto.op_type() + "_" + std::to_string(graph_.nodes.size()));
     } else {
@@ -390,7 +392,8 @@ class Importer {
       attrs.push_back(&resolved.back());
     }
 
-    const auto fn = functions_.find({domain, proto.op_type(), unknown_string(proto, kNodeOverloadField)});
+    const auto overload = unknown_string(proto, kNodeOverloadField);
+    const auto fn = functions_.find({domain, proto.op_type(), overload});
     if (fn != functions_.end()) {
       return inline_call(fn->second, name, label, inputs, outputs, attrs, frame, depth);
     }
@@ -429,9 +432,10 @@ class Importer {
   }
 
   Status inline_call(const FunctionDef& fn, const std::string& call_name, const std::string& label,
-                     const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
-                     const std::vector<const onnx::AttributeProto*>& attrs, const CallFrame* parent,
-                     int depth) {
+                     const std::vector<std::string>& inputs,
+                     const std::vector<std::string>& outputs,
+                     const std::vector<const onnx::AttributeProto*>& attrs,
+                     const CallFrame* parent, int depth) {
     for (const CallFrame* f = parent; f != nullptr; f = f->parent) {
       if (f->function == &fn) {
         return make_error(ErrorCode::kUnsupported, label, ": function '", fn.display_name,
@@ -498,12 +502,11 @@ class Importer {
         return Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
       case A::TENSOR: {
         const std::string tensor_what = what + " tensor";
-        GRAPHS_ASSIGN_OR_RETURN(TensorType tensor_type, onnx_detail::tensor_type(a.t(), tensor_what));
         TensorAttr attr;
-        attr.type = std::move(tensor_type);
+        GRAPHS_ASSIGN_OR_RETURN(attr.type, onnx_detail::tensor_type(a.t(), tensor_what));
         if (options_.load_small_tensors) {
-          GRAPHS_ASSIGN_OR_RETURN(attr.data,
-                                  onnx_detail::tensor_contents(a.t(), attr.type, base_dir_, tensor_what));
+          GRAPHS_ASSIGN_OR_RETURN(
+              attr.data, onnx_detail::tensor_contents(a.t(), attr.type, base_dir_, tensor_what));
         }
         return Attribute(std::move(attr));
       }
@@ -515,10 +518,12 @@ class Importer {
         return make_error(ErrorCode::kUnsupported, what, ": lists of tensors are not supported");
       case A::SPARSE_TENSOR:
       case A::SPARSE_TENSORS:
-        return make_error(ErrorCode::kUnsupported, what, ": sparse-tensor attributes are not supported");
+        return make_error(ErrorCode::kUnsupported, what,
+                          ": sparse-tensor attributes are not supported");
       case A::TYPE_PROTO:
       case A::TYPE_PROTOS:
-        return make_error(ErrorCode::kUnsupported, what, ": type-proto attributes are not supported");
+        return make_error(ErrorCode::kUnsupported, what,
+                          ": type-proto attributes are not supported");
       default:
         return make_error(ErrorCode::kUnsupported, what, ": unknown attribute type ", type);
     }
@@ -545,7 +550,8 @@ Result<Graph> import_onnx_file(const std::string& path, const ImportOptions& opt
   onnx::ModelProto model;
   auto read = onnx_detail::read_model_file(path, &model);
   if (!read.ok()) return std::move(read).error().with_context(path);
-  auto graph = import_onnx_model(model, std::filesystem::path(path).parent_path().string(), options);
+  const std::string base_dir = std::filesystem::path(path).parent_path().string();
+  auto graph = import_onnx_model(model, base_dir, options);
   if (!graph.ok()) return std::move(graph).error().with_context(path);
   return graph;
 }

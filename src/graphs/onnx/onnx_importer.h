@@ -25,8 +25,9 @@
 //                  malformed tensors (data size not matching dims)
 //   kUnsupported   control-flow subgraphs (If/Loop/Scan), non-tensor graph inputs, sparse-tensor
 //                  and type-proto attributes, unknown data types, files over 2 GB
-//   kInvalidArgument  structural problems: a node domain missing from opset_import, a node input
-//                  that nothing produces, a cycle, a value produced twice (Graph::validate)
+//   kInvalidArgument  a directory given as the model; structural problems: a node domain missing
+//                  from opset_import, a node input that nothing produces, a cycle, a value
+//                  produced twice (Graph::validate), an attribute reference outside a function
 //   kIoError       a file that exists but cannot be read
 // `import_onnx_file` prefixes every message with the file's path; node errors read
 // "Conv node 'conv1' (opset 17): ...".

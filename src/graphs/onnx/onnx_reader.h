@@ -6,8 +6,9 @@
 // in subgraphs and in model-local functions) a data field (raw_data, float_data, int32_data,
 // int64_data, double_data, uint64_data) too long to hold kMaxConstElements elements or fewer is
 // skipped, not read (at most kElideTensorBytes stay for raw_data, less for the typed fields): such
-// a tensor's contents are never decoded anyway, and its type comes from dims and data_type. ModelProto.training_info is dropped. Everything else is kept as is and
-// parsed into the ModelProto, so unknown (newer) fields survive as unknown fields.
+// a tensor's contents are never decoded anyway, and its type comes from dims and data_type.
+// ModelProto.training_info is dropped. Everything else is kept as is and parsed into the
+// ModelProto, so unknown (newer) fields survive as unknown fields.
 #pragma once
 
 #include <cstdint>

@@ -76,14 +76,15 @@ double bfloat16_to_double(uint32_t h) {
 
 // Decodes the bit pattern of one element of a floating dtype narrower than 32 bits.
 double small_float_to_double(DType d, uint32_t bits) {
+  using S = MiniFloat::Special;
   switch (d) {
     case DType::kFloat16: return half_to_double(bits);
     case DType::kBFloat16: return bfloat16_to_double(bits);
-    case DType::kFloat8E4M3FN: return minifloat_to_double(bits & 0xff, {4, 3, 7, MiniFloat::Special::kFn});
-    case DType::kFloat8E4M3FNUZ: return minifloat_to_double(bits & 0xff, {4, 3, 8, MiniFloat::Special::kFnuz});
-    case DType::kFloat8E5M2: return minifloat_to_double(bits & 0xff, {5, 2, 15, MiniFloat::Special::kIeee});
-    case DType::kFloat8E5M2FNUZ: return minifloat_to_double(bits & 0xff, {5, 2, 16, MiniFloat::Special::kFnuz});
-    case DType::kFloat4E2M1: return minifloat_to_double(bits & 0xf, {2, 1, 1, MiniFloat::Special::kNone});
+    case DType::kFloat8E4M3FN: return minifloat_to_double(bits & 0xff, {4, 3, 7, S::kFn});
+    case DType::kFloat8E4M3FNUZ: return minifloat_to_double(bits & 0xff, {4, 3, 8, S::kFnuz});
+    case DType::kFloat8E5M2: return minifloat_to_double(bits & 0xff, {5, 2, 15, S::kIeee});
+    case DType::kFloat8E5M2FNUZ: return minifloat_to_double(bits & 0xff, {5, 2, 16, S::kFnuz});
+    case DType::kFloat4E2M1: return minifloat_to_double(bits & 0xf, {2, 1, 1, S::kNone});
     default: return 0.0;
   }
 }
@@ -94,7 +95,7 @@ uint64_t load_le(const unsigned char* p, int bytes) {
   return v;
 }
 
-// Element `i` of a dtype of `bits` bits (8..64) from its little-endian bit pattern.
+// Appends one element of dtype `d` given its bit pattern (an integer's value for narrow ints).
 void push_element(DType d, uint64_t bits, ConstData* out) {
   switch (d) {
     case DType::kFloat32: {
@@ -187,13 +188,17 @@ Result<std::optional<ConstData>> decode_typed(const onnx::TensorProto& t, DType 
   if (t.int32_data_size() == 0) return std::optional<ConstData>();
   if (is_packed_nibbles(d)) {
     GRAPHS_RETURN_IF_ERROR(check(t.int32_data_size(), "int32_data", (numel + 1) / 2));
-    return std::optional<ConstData>(unpack_nibbles(
-        d, numel, [&](int64_t i) { return static_cast<uint64_t>(t.int32_data(static_cast<int>(i))); }));
+    auto byte_at = [&](int64_t i) {
+      return static_cast<uint64_t>(t.int32_data(static_cast<int>(i)));
+    };
+    return std::optional<ConstData>(unpack_nibbles(d, numel, byte_at));
   }
   GRAPHS_RETURN_IF_ERROR(check(t.int32_data_size(), "int32_data", numel));
   for (int32_t v : t.int32_data()) {
     // Integers keep their (signed) value; float bit patterns are reinterpreted.
-    push_element(d, is_floating(d) ? static_cast<uint32_t>(v) : static_cast<uint64_t>(static_cast<int64_t>(v)), &c);
+    const uint64_t bits = is_floating(d) ? static_cast<uint32_t>(v)
+                                         : static_cast<uint64_t>(static_cast<int64_t>(v));
+    push_element(d, bits, &c);
   }
   return std::optional<ConstData>(std::move(c));
 }
@@ -326,8 +331,9 @@ Result<std::optional<ConstData>> tensor_contents(const onnx::TensorProto& tensor
   }
   auto with_what = [&](Error e) { return std::move(e).with_context(what); };
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    const int64_t expected_bytes = packed_bytes(type.dtype, *numel);
     GRAPHS_ASSIGN_OR_RETURN(std::string bytes,
-                            read_external(tensor, packed_bytes(type.dtype, *numel), base_dir, what));
+                            read_external(tensor, expected_bytes, base_dir, what));
     auto decoded = decode_raw(type.dtype, bytes, *numel);
     if (!decoded.ok()) return with_what(std::move(decoded).error());
     return std::optional<ConstData>(std::move(decoded).value());

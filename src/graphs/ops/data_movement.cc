@@ -333,7 +333,12 @@ Outputs infer_tile(const InferContext& ctx) {
   }
   std::vector<int64_t> out(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (repeats[i] < 0) return ctx.error("repeats " + fold::dims_string(repeats) + " has a negative entry");
+    if (repeats[i] < 0) {
+      return ctx.error("repeats " + fold::dims_string(repeats) + " has a negative entry");
+    }
+    if (in[i] > 0 && repeats[i] > std::numeric_limits<int64_t>::max() / in[i]) {
+      return ctx.error("repeats " + fold::dims_string(repeats) + " overflow the output size");
+    }
     out[i] = in[i] * repeats[i];
   }
   std::optional<ConstData> data;

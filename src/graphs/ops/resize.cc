@@ -55,8 +55,12 @@ Result<std::vector<int64_t>> apply_scales(const InferContext& ctx, const std::ve
       return ctx.error("scale " + std::to_string(scales[i]) + " for axis " + std::to_string(i) +
                        " must be positive");
     }
-    out[i] = static_cast<int64_t>(
-        std::floor(static_cast<float>(in[i]) * static_cast<float>(scales[i])));
+    const double scaled = std::floor(static_cast<float>(in[i]) * static_cast<float>(scales[i]));
+    if (!(scaled < 0x1p62)) {
+      return ctx.error("scale " + std::to_string(scales[i]) + " for axis " + std::to_string(i) +
+                       " gives an output dim too large to represent");
+    }
+    out[i] = static_cast<int64_t>(scaled);
   }
   return out;
 }

@@ -85,6 +85,9 @@ Outputs infer_reshape(const InferContext& ctx) {
     } else {
       out[i] = t;
     }
+    if (out[i] > 0 && known > std::numeric_limits<int64_t>::max() / out[i]) {
+      return ctx.error("target shape " + fold::dims_string(target) + " has too many elements");
+    }
     known *= out[i];
   }
   if (infer_at >= 0) {

@@ -48,7 +48,9 @@ class GraphBuilder {
   ValueId input(const std::string& name, DType dtype, std::vector<Dim> shape);
   /// A trainable parameter (nn.Parameter): shape, no contents.
   ValueId parameter(const std::string& name, const Ints& shape, DType dtype = DType::kFloat32);
-  /// A non-trainable state tensor (PyTorch buffer): shape, no contents.
+  /// A non-trainable state tensor (PyTorch buffer): shape, no contents. The IR has no buffer flag:
+  /// floating buffers (BatchNorm running statistics) are told apart by their use, see
+  /// count_parameters in zoo.h; the zoo's other buffers are integer or bool.
   ValueId buffer(const std::string& name, const Ints& shape, DType dtype = DType::kFloat32);
   /// A 1-D int64 constant with known contents; identical constants are shared.
   ValueId ints(const Ints& values);
