@@ -7,9 +7,9 @@
 //
 // Shapes: each Dim is either static (a non-negative size) or symbolic (a name such as "batch").
 // A TensorType with `rank_known == false` has unknown rank (shape inference fills it in).
-// Small tensors whose contents are known before running (initializers of integer type and up to
-// kMaxConstElements elements, Constant outputs, results of shape arithmetic) carry their
-// contents in `Value::data`, which is what lets Reshape/Slice/Expand shapes be inferred.
+// Small tensors whose contents are known before running (initializers and Constant outputs of
+// up to kMaxConstElements elements, results of shape arithmetic) carry their contents in
+// `Value::data`, which is what lets Reshape/Slice/Expand shapes be inferred.
 #pragma once
 
 #include <cstdint>
