@@ -1,6 +1,6 @@
 // Zoo models against published figures and hand calculations.
 //
-// Parameters: zoo::count_parameters (floating initializers with > 1 element, BatchNorm running
+// Parameters: count_parameters (floating initializers with > 1 element, BatchNorm running
 // statistics counted apart as buffers) against the PyTorch sum(p.numel() for p in parameters()).
 // MACs: every Conv/Gemm/MatMul node's MACs from the inferred shapes (out elements × reduction
 // length), and the op registry's cost rule for the same node, against a hand calculation from the
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "graphs/analysis/characterize.h"
 #include "graphs/analysis/shape_inference.h"
 #include "graphs/ops/op_registry.h"
 #include "graphs/zoo/zoo.h"

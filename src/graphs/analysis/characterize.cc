@@ -20,6 +20,28 @@ bool is_parameter(const Value& v) {
   return n && *n > 1;
 }
 
+bool is_running_statistic(const Node& node, std::size_t input) {
+  return node.op_type == "BatchNormalization" && node.domain.empty() && (input == 3 || input == 4);
+}
+
+ParameterCount count_parameters(const Graph& graph) {
+  std::set<ValueId> statistics;
+  for (const Node& node : graph.nodes) {
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      if (node.inputs[i] != kNoValue && is_running_statistic(node, i)) {
+        statistics.insert(node.inputs[i]);
+      }
+    }
+  }
+  ParameterCount count;
+  for (ValueId id : std::set<ValueId>(graph.initializers.begin(), graph.initializers.end())) {
+    const Value& v = graph.value(id);
+    if (!is_parameter(v)) continue;
+    (statistics.count(id) ? count.buffers : count.parameters) += *v.type.numel();
+  }
+  return count;
+}
+
 namespace {
 
 // A node is free when every output's contents are known at analysis time (constant folding) or
@@ -71,10 +93,8 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
     for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
       const Value* in = ctx.inputs[i];
       if (!in || !is_parameter(*in)) continue;
-      // BatchNormalization's input_mean and input_var (inputs 3, 4) are running statistics:
-      // weights in memory, but PyTorch buffers rather than parameters.
-      const bool statistics = node.op_type == "BatchNormalization" && node.domain.empty() && i >= 3;
-      const int64_t elements = statistics ? 0 : *in->type.numel();
+      // Running statistics are weights in memory but PyTorch buffers, not parameters.
+      const int64_t elements = is_running_statistic(node, i) ? 0 : *in->type.numel();
       s.params += elements;
       s.weight_bytes += ctx.bytes(in);
       const ValueId vid = node.inputs[i];

@@ -65,6 +65,20 @@ struct Characterization {
 /// True when `v` counts as a parameter (see the conventions above).
 bool is_parameter(const Value& v);
 
+/// True when input `input` of `node` is a running statistic (BatchNormalization's input_mean or
+/// input_var): a PyTorch buffer, not a parameter.
+bool is_running_statistic(const Node& node, std::size_t input);
+
+/// Parameters against buffers among a graph's initializers, as PyTorch's
+/// sum(p.numel() for p in model.parameters()) counts them: parameters per `is_parameter`, less
+/// the running statistics, which count as buffers. An initializer used several times (tied
+/// weights) counts once.
+struct ParameterCount {
+  int64_t parameters = 0;  // elements
+  int64_t buffers = 0;     // elements of floating running statistics
+};
+ParameterCount count_parameters(const Graph& graph);
+
 /// Requires inferred, static shapes (run infer_shapes first). Error (kInternal) if a node's op
 /// is unregistered or a shape is not static.
 Result<Characterization> characterize(const Graph& graph, const PrecisionMap& precision);

@@ -7,7 +7,7 @@
 //   - `parameter` / `buffer`: shape only, no contents; named as in the PyTorch state_dict
 //     ("layer1.0.conv1.weight", "bn1.running_mean"). PyTorch buffers that ONNX expresses as
 //     BatchNormalization's input_mean/input_var are recognised structurally by `count_parameters`
-//     (zoo.h); other buffers the zoo uses are integer or bool (position_ids, causal mask).
+//     (analysis/characterize.h); other buffers the zoo uses are integer or bool (position_ids, causal mask).
 //   - `ints` / `int_scalar` / `float_scalar`: small constants with known contents (Value::data):
 //     Reshape targets, axes, Slice bounds, and scalar operands such as the attention scale or the
 //     ReLU6 bounds. Rank-0 float constants have one element and so never count as parameters.
@@ -50,7 +50,7 @@ class GraphBuilder {
   ValueId parameter(const std::string& name, const Ints& shape, DType dtype = DType::kFloat32);
   /// A non-trainable state tensor (PyTorch buffer): shape, no contents. The IR has no buffer flag:
   /// floating buffers (BatchNorm running statistics) are told apart by their use, see
-  /// count_parameters in zoo.h; the zoo's other buffers are integer or bool.
+  /// count_parameters in analysis/characterize.h; the zoo's other buffers are integer or bool.
   ValueId buffer(const std::string& name, const Ints& shape, DType dtype = DType::kFloat32);
   /// A 1-D int64 constant with known contents; identical constants are shared.
   ValueId ints(const Ints& values);

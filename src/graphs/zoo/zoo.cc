@@ -49,26 +49,4 @@ Result<Graph> build_zoo_model(const std::string& name) {
   return graph;
 }
 
-ParameterCount count_parameters(const Graph& graph) {
-  std::set<ValueId> running_stats;
-  for (const Node& node : graph.nodes) {
-    if (node.op_type != "BatchNormalization" || !(node.domain.empty() || node.domain == "ai.onnx")) {
-      continue;
-    }
-    for (std::size_t i = 3; i < 5 && i < node.inputs.size(); ++i) {
-      if (node.inputs[i] != kNoValue) running_stats.insert(node.inputs[i]);
-    }
-  }
-  ParameterCount count;
-  std::set<ValueId> seen;
-  for (ValueId id : graph.initializers) {
-    if (!seen.insert(id).second) continue;
-    const Value& v = graph.value(id);
-    const auto n = v.type.numel();
-    if (!is_floating(v.type.dtype) || !n || *n <= 1) continue;
-    (running_stats.count(id) ? count.buffers : count.parameters) += *n;
-  }
-  return count;
-}
-
 }  // namespace graphs

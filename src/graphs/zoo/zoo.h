@@ -35,17 +35,6 @@ Result<Graph> build_zoo_model(const std::string& name);
 /// One-line description of a registered model ("" for an unknown name).
 std::string zoo_description(const std::string& name);
 
-/// Learnable parameters vs buffers among a graph's initializers, counted as PyTorch's
-/// sum(p.numel() for p in model.parameters()) counts them. Counted: floating-point initializers
-/// with more than one element (rank-0 scalar constants are not weights). Buffers: initializers
-/// used as BatchNormalization's input_mean / input_var (inputs 3 and 4), which PyTorch keeps as
-/// running_mean / running_var buffers, not parameters. An initializer used several times counts
-/// once (tied weights).
-struct ParameterCount {
-  int64_t parameters = 0;  // elements
-  int64_t buffers = 0;     // elements of floating BatchNorm running statistics
-};
-ParameterCount count_parameters(const Graph& graph);
 
 // ---- registration (used by the builder files) -----------------------------------------------
 
