@@ -10,8 +10,49 @@
 
 namespace graphs::cli {
 
+namespace {
+
+bool valid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // Continuation bytes that follow a lead byte: 0 (ASCII), 1, 2 or 3; -1 for an invalid lead.
+    const int extra = c < 0x80          ? 0
+                      : (c >> 5) == 0x6  ? 1
+                      : (c >> 4) == 0xE  ? 2
+                      : (c >> 3) == 0x1E ? 3
+                                         : -1;
+    if (extra < 0) return false;
+    const auto n = static_cast<std::size_t>(extra);
+    if (i + n >= s.size() && n > 0) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// One printable line: control characters (newlines included) become \xNN, and so does every
+// byte >= 0x80 when the message is not valid UTF-8 (names read from a corrupt file).
+std::string printable_line(const std::string& s) {
+  const bool utf8 = valid_utf8(s);
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int report_error(const Error& error) {
-  std::fprintf(stderr, "graphs: error: %s\n", error.message().c_str());
+  std::fprintf(stderr, "graphs: error: %s\n", printable_line(error.message()).c_str());
   return exit_status(error);
 }
 

@@ -1,6 +1,8 @@
-// Hugging Face transformers GPT2LMHeadModel (modeling_gpt2.py, eager attention) with the gpt2
-// config: vocab 50257, n_positions 1024, n_embd 768, 12 layers, 12 heads, MLP 3072 with gelu_new
-// (tanh approximation), LayerNorm eps 1e-5, lm_head tied to transformer.wte (counted once).
+// Hugging Face transformers GPT2LMHeadModel (modeling_gpt2.py, eager attention), one builder
+// parametrised by Gpt2Config: vocab 50257, n_positions 1024, MLP 4·n_embd with gelu_new (tanh
+// approximation), LayerNorm eps 1e-5, lm_head tied to transformer.wte (counted once).
+//   gpt2:    n_embd 768,  12 layers, 12 heads (head_dim 64). Parameters: 124,439,808.
+//   gpt2-xl: n_embd 1600, 48 layers, 25 heads (head_dim 64). Parameters: 1,557,611,200.
 //
 // Input: input_ids int64[batch, sequence]. Output: logits float32[batch, sequence, 50257].
 // GPT-2's Conv1D layers store their weight as [in, out] and run as MatMul + Add. Position ids are
@@ -8,7 +10,6 @@
 // lower-triangular `attn.bias` of older transformers versions), sliced to [1, 1, S, S], selecting
 // scores with Where(mask, scores, finfo(float32).min). The lm_head is Gemm(transB=1) on the
 // flattened hidden states with the wte weight itself, so the tied weight is one initializer.
-// Parameters: 124,439,808.
 #include <string>
 
 #include "graphs/zoo/graph_builder.h"
@@ -17,22 +18,32 @@
 namespace graphs::zoo {
 namespace {
 
-constexpr int64_t kVocab = 50257;
-constexpr int64_t kPositions = 1024;
-constexpr int64_t kHidden = 768;
-constexpr int64_t kLayers = 12;
-constexpr int64_t kHeads = 12;
-constexpr int64_t kHeadDim = kHidden / kHeads;
-constexpr int64_t kInner = 4 * kHidden;
-constexpr double kLnEps = 1e-5;
+// The published config fields that differ between GPT-2 sizes (config.json of each checkpoint).
+struct Gpt2Config {
+  const char* name;
+  int64_t vocab = 50257;
+  int64_t positions = 1024;  // n_positions
+  int64_t hidden = 768;      // n_embd
+  int64_t layers = 12;       // n_layer
+  int64_t heads = 12;        // n_head
+  double ln_eps = 1e-5;      // layer_norm_epsilon
+  int64_t head_dim() const { return hidden / heads; }
+  int64_t inner() const { return 4 * hidden; }  // n_inner = None → 4·n_embd
+};
+
+constexpr Gpt2Config kGpt2{.name = "gpt2"};
+constexpr Gpt2Config kGpt2Xl{.name = "gpt2-xl", .hidden = 1600, .layers = 48, .heads = 25};
 
 // Conv1D(nf=out, nx=in): weight [in, out], bias [out].
 ValueId conv1d(GraphBuilder& b, const std::string& module, ValueId x, int64_t in, int64_t out) {
   return b.linear(module, x, in, out);
 }
 
-ValueId gpt2_block(GraphBuilder& b, const std::string& p, ValueId x, ValueId causal_mask) {
-  // GPT2Attention: c_attn → split(768, dim=2) → heads → causal softmax(q·kᵀ / 8) · v → c_proj.
+ValueId gpt2_block(GraphBuilder& b, const Gpt2Config& c, const std::string& p, ValueId x,
+                   ValueId causal_mask) {
+  const int64_t kHidden = c.hidden, kHeads = c.heads, kHeadDim = c.head_dim(), kInner = c.inner();
+  const double kLnEps = c.ln_eps;
+  // GPT2Attention: c_attn → split(n_embd, dim=2) → heads → causal softmax(q·kᵀ / √d) · v → c_proj.
   ValueId h = b.layer_norm(p + ".ln_1", x, kHidden, kLnEps);
   const std::string a = p + ".attn";
   h = conv1d(b, a + ".c_attn", h, kHidden, 3 * kHidden);
@@ -53,8 +64,9 @@ ValueId gpt2_block(GraphBuilder& b, const std::string& p, ValueId x, ValueId cau
   return b.op("Add", p + ".add", {x, h});
 }
 
-Result<Graph> build_gpt2() {
-  GraphBuilder b("gpt2");
+Result<Graph> build_gpt2(const Gpt2Config& c) {
+  const int64_t kVocab = c.vocab, kPositions = c.positions, kHidden = c.hidden;
+  GraphBuilder b(c.name);
   const ValueId input_ids =
       b.input("input_ids", DType::kInt64, {Dim::symbol("batch"), Dim::symbol("sequence")});
 
@@ -84,10 +96,10 @@ Result<Graph> build_gpt2() {
       {b.buffer("transformer.causal_mask", {1, 1, kPositions, kPositions}, DType::kBool),
        b.ints({0, 0}), mask_end, b.ints({2, 3})});
 
-  for (int64_t i = 0; i < kLayers; ++i) {
-    x = gpt2_block(b, "transformer.h." + std::to_string(i), x, causal_mask);
+  for (int64_t i = 0; i < c.layers; ++i) {
+    x = gpt2_block(b, c, "transformer.h." + std::to_string(i), x, causal_mask);
   }
-  x = b.layer_norm("transformer.ln_f", x, kHidden, kLnEps);
+  x = b.layer_norm("transformer.ln_f", x, kHidden, c.ln_eps);
 
   // lm_head (bias=False, weight tied to wte): [B·S, 768] × wteᵀ → [B, S, vocab].
   x = b.op("Reshape", "lm_head.flatten", {x, b.ints({-1, kHidden})});
@@ -101,7 +113,11 @@ Result<Graph> build_gpt2() {
 GRAPHS_REGISTER_ZOO_MODEL("gpt2",
                           "transformers GPT2LMHeadModel, gpt2 config, lm_head tied to wte "
                           "(124.4M params)",
-                          build_gpt2);
+                          [] { return build_gpt2(kGpt2); });
+GRAPHS_REGISTER_ZOO_MODEL("gpt2-xl",
+                          "transformers GPT2LMHeadModel, gpt2-xl config (n_embd 1600, 48 layers, "
+                          "25 heads), lm_head tied to wte (1.56B params)",
+                          [] { return build_gpt2(kGpt2Xl); });
 
 }  // namespace
 }  // namespace graphs::zoo
