@@ -155,6 +155,14 @@ TEST_F(CliTest, UnknownOpNamesNodeOpAndOpset) {
   EXPECT_NE(r.err.find("opset 17"), std::string::npos);
 }
 
+TEST_F(CliTest, ErrorStaysOneLineForNamesWithControlAndInvalidBytes) {
+  auto m = conv_relu_model();
+  m.mutable_graph()->mutable_node(1)->set_op_type("Frobnicate");
+  m.mutable_graph()->mutable_node(1)->set_name(std::string("re\nlu\xff\x01", 7));
+  const CliRun r = run("analyze " + save("odd_name.onnx", m).string());
+  expect_one_line_error(r, "re\\x0alu\\xff\\x01");
+}
+
 TEST_F(CliTest, UnboundSymbolicDim) {
   auto m = conv_relu_model();
   auto* shape = m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
