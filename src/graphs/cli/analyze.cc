@@ -10,6 +10,7 @@
 #include "graphs/cli/commands.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
+#include "graphs/zoo/zoo.h"
 
 namespace graphs::cli {
 namespace {
@@ -63,10 +64,12 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
   auto* cmd = app.add_subcommand(
       "analyze", "characterize MODEL (.onnx file or zoo name) and predict latency, energy and "
                  "memory on each --hardware target");
-  cmd->add_option("model", opts->model, "an .onnx file or a built-in zoo name (graphs analyze "
-                                        "--list-zoo is not needed: an unknown name lists them)")
+  std::string zoo;
+  for (const auto& name : zoo_names()) zoo += (zoo.empty() ? "" : ", ") + name;
+  cmd->add_option("model", opts->model, "an .onnx file or a built-in zoo name: " + zoo)
       ->required();
-  cmd->add_option("--hardware", opts->hardware, "hardware IDs, comma-separated (graphs hardware list)")
+  cmd->add_option("--hardware", opts->hardware,
+                  "hardware IDs, comma-separated (graphs hardware list); default: this machine")
       ->delimiter(',')
       ->capture_default_str();
   add_model_options(*cmd, opts->model_options);
