@@ -99,8 +99,8 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
       s.weight_bytes += ctx.bytes(in);
       const ValueId vid = node.inputs[i];
       if (counted_params.insert(vid).second) {
-        ch.params += elements;
-        ch.weight_bytes += ctx.bytes(in);
+        ch.active_params += elements;
+        ch.active_weight_bytes += ctx.bytes(in);
       }
     }
     if (s.free) continue;
@@ -116,6 +116,14 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
     cls.macs += s.cost.macs;
     cls.flops += s.cost.flops;
     cls.bytes += s.cost.bytes_read + s.cost.bytes_written;
+  }
+  ch.params = count_parameters(graph).parameters;
+  for (ValueId id : std::set<ValueId>(graph.initializers.begin(), graph.initializers.end())) {
+    const Value& v = graph.value(id);
+    if (is_parameter(v)) {
+      ch.weight_bytes += static_cast<double>(*v.type.numel()) *
+                         dtype_bits(precision.map(v.type.dtype)) / 8.0;
+    }
   }
   for (ValueId v : graph.inputs) {
     const auto b = graph.value(v).type.numel();

@@ -49,8 +49,11 @@ struct Characterization {
   std::vector<NodeId> order;          // topological order
   PrecisionMap precision;
 
-  int64_t params = 0;                 // unique parameter elements
-  double weight_bytes = 0;            // unique parameter bytes at the costing precision
+  int64_t params = 0;                 // parameter elements of every initializer (count_parameters)
+  double weight_bytes = 0;            // bytes of every floating initializer (resident weights)
+  int64_t active_params = 0;          // unique parameter elements some node reads per inference
+  double active_weight_bytes = 0;     // their bytes (differs from weight_bytes for MoE graphs,
+                                      // whose inactive experts' weights no node reads)
   double macs = 0;
   double flops = 0;
   double bytes_read = 0;              // Σ over nodes: every op as its own kernel

@@ -76,6 +76,10 @@ r::Table totals_table(const Analysis& a) {
   const auto& ch = a.characterization;
   r::Table t({"quantity", ">value"});
   t.add_row({"parameters", r::si(static_cast<double>(ch.params))});
+  if (ch.active_params != ch.params) {
+    t.add_row({"active parameters (read per inference)",
+               r::si(static_cast<double>(ch.active_params))});
+  }
   t.add_row({"MACs", r::si(ch.macs)});
   t.add_row({"FLOPs", r::si(ch.flops)});
   t.add_row({"weight bytes", r::bytes(ch.weight_bytes)});
@@ -217,6 +221,8 @@ json analysis_to_json(const Analysis& a, const ReportOptions& o) {
   }
   j["model"]["inputs"] = inputs;
   j["totals"] = {{"params", ch.params},
+                 {"active_params", ch.active_params},
+                 {"active_weight_bytes", ch.active_weight_bytes},
                  {"macs", ch.macs},
                  {"flops", ch.flops},
                  {"weight_bytes", ch.weight_bytes},

@@ -4,7 +4,8 @@
 // their unit: *_s seconds, *_j joules, *_bytes bytes, *_per_s per second):
 // {"schema_version":1, "tool":{"name":"graphs","version":..},
 //  "model":{"source","name","format","batch","seq_len","dims":{NAME:N},"precision"},
-//  "totals":{"params","macs","flops","weight_bytes","activation_bytes","bytes_read",
+//  "totals":{"params","active_params","active_weight_bytes","macs","flops","weight_bytes",
+//            "activation_bytes","bytes_read",
 //            "bytes_written","arithmetic_intensity","nodes","compute_nodes","fused_kernels"},
 //  "op_classes":[{"op_class","nodes","macs","flops","bytes"}],
 //  "nodes":[...]            (with per_node)

@@ -41,36 +41,35 @@ ValueId conv1d(GraphBuilder& b, const std::string& module, ValueId x, int64_t in
 
 ValueId gpt2_block(GraphBuilder& b, const Gpt2Config& c, const std::string& p, ValueId x,
                    ValueId causal_mask) {
-  const int64_t kHidden = c.hidden, kHeads = c.heads, kHeadDim = c.head_dim(), kInner = c.inner();
-  const double kLnEps = c.ln_eps;
+  const int64_t hidden = c.hidden, head_dim = c.head_dim();
   // GPT2Attention: c_attn → split(n_embd, dim=2) → heads → causal softmax(q·kᵀ / √d) · v → c_proj.
-  ValueId h = b.layer_norm(p + ".ln_1", x, kHidden, kLnEps);
+  ValueId h = b.layer_norm(p + ".ln_1", x, hidden, c.ln_eps);
   const std::string a = p + ".attn";
-  h = conv1d(b, a + ".c_attn", h, kHidden, 3 * kHidden);
-  const auto qkv = b.add_node("Split", a + ".split", {h, b.ints({kHidden, kHidden, kHidden})},
+  h = conv1d(b, a + ".c_attn", h, hidden, 3 * hidden);
+  const auto qkv = b.add_node("Split", a + ".split", {h, b.ints({hidden, hidden, hidden})},
                               attrs({{"axis", int64_t{2}}}), 3);
-  const ValueId q = b.split_heads(a + ".query", qkv[0], kHeads, kHeadDim);
-  const ValueId k_t = b.split_heads(a + ".key", qkv[1], kHeads, kHeadDim, /*key_transposed=*/true);
-  const ValueId v = b.split_heads(a + ".value", qkv[2], kHeads, kHeadDim);
-  h = b.attention_core(a, q, k_t, v, kHeadDim, kNoValue, causal_mask);
-  h = b.merge_heads(a, h, kHidden);
-  h = conv1d(b, a + ".c_proj", h, kHidden, kHidden);
+  const ValueId q = b.split_heads(a + ".query", qkv[0], c.heads, head_dim);
+  const ValueId k_t = b.split_heads(a + ".key", qkv[1], c.heads, head_dim, /*key_transposed=*/true);
+  const ValueId v = b.split_heads(a + ".value", qkv[2], c.heads, head_dim);
+  h = b.attention_core(a, q, k_t, v, head_dim, kNoValue, causal_mask);
+  h = b.merge_heads(a, h, hidden);
+  h = conv1d(b, a + ".c_proj", h, hidden, hidden);
   x = b.op("Add", p + ".add", {h, x});
   // GPT2MLP: c_fc → gelu_new → c_proj.
-  h = b.layer_norm(p + ".ln_2", x, kHidden, kLnEps);
-  h = conv1d(b, p + ".mlp.c_fc", h, kHidden, kInner);
+  h = b.layer_norm(p + ".ln_2", x, hidden, c.ln_eps);
+  h = conv1d(b, p + ".mlp.c_fc", h, hidden, c.inner());
   h = b.gelu_tanh(p + ".mlp.act", h);
-  h = conv1d(b, p + ".mlp.c_proj", h, kInner, kHidden);
+  h = conv1d(b, p + ".mlp.c_proj", h, c.inner(), hidden);
   return b.op("Add", p + ".add", {x, h});
 }
 
 Result<Graph> build_gpt2(const Gpt2Config& c) {
-  const int64_t kVocab = c.vocab, kPositions = c.positions, kHidden = c.hidden;
+  const int64_t hidden = c.hidden;
   GraphBuilder b(c.name);
   const ValueId input_ids =
       b.input("input_ids", DType::kInt64, {Dim::symbol("batch"), Dim::symbol("sequence")});
 
-  const ValueId wte = b.parameter("transformer.wte.weight", {kVocab, kHidden});
+  const ValueId wte = b.parameter("transformer.wte.weight", {c.vocab, hidden});
   ValueId x = b.op("Gather", "transformer.wte", {wte, input_ids}, attrs({{"axis", int64_t{0}}}));
   // position_ids = arange(0, S).unsqueeze(0)
   const ValueId ids_shape = b.op("Shape", "transformer.ids_shape", {input_ids});
@@ -82,7 +81,7 @@ Result<Graph> build_gpt2(const Gpt2Config& c) {
       b.op("Unsqueeze", "transformer.position_ids.unsqueeze", {position_ids, b.ints({0})});
   const ValueId positions =
       b.op("Gather", "transformer.wpe",
-           {b.parameter("transformer.wpe.weight", {kPositions, kHidden}), position_ids},
+           {b.parameter("transformer.wpe.weight", {c.positions, hidden}), position_ids},
            attrs({{"axis", int64_t{0}}}));
   x = b.op("Add", "transformer.embeddings.add", {x, positions});
 
@@ -93,20 +92,22 @@ Result<Graph> build_gpt2(const Gpt2Config& c) {
       b.op("Concat", "transformer.causal_mask.ends", {seq, seq}, attrs({{"axis", int64_t{0}}}));
   const ValueId causal_mask = b.op(
       "Slice", "transformer.causal_mask",
-      {b.buffer("transformer.causal_mask", {1, 1, kPositions, kPositions}, DType::kBool),
+      {b.buffer("transformer.causal_mask", {1, 1, c.positions, c.positions}, DType::kBool),
        b.ints({0, 0}), mask_end, b.ints({2, 3})});
 
   for (int64_t i = 0; i < c.layers; ++i) {
     x = gpt2_block(b, c, "transformer.h." + std::to_string(i), x, causal_mask);
   }
-  x = b.layer_norm("transformer.ln_f", x, kHidden, c.ln_eps);
+  x = b.layer_norm("transformer.ln_f", x, hidden, c.ln_eps);
 
   // lm_head (bias=False, weight tied to wte): [B·S, 768] × wteᵀ → [B, S, vocab].
-  x = b.op("Reshape", "lm_head.flatten", {x, b.ints({-1, kHidden})});
+  x = b.op("Reshape", "lm_head.flatten", {x, b.ints({-1, hidden})});
   x = b.op("Gemm", "lm_head", {x, wte}, attrs({{"alpha", 1.0}, {"transB", int64_t{1}}}));
   const ValueId logits_shape =
-      b.op("Concat", "lm_head.shape", {batch, seq, b.ints({kVocab})}, attrs({{"axis", int64_t{0}}}));
-  b.output(b.add_node("Reshape", "lm_head.unflatten", {x, logits_shape}, {}, 1, {"logits"}).front());
+      b.op("Concat", "lm_head.shape", {batch, seq, b.ints({c.vocab})},
+           attrs({{"axis", int64_t{0}}}));
+  b.output(
+      b.add_node("Reshape", "lm_head.unflatten", {x, logits_shape}, {}, 1, {"logits"}).front());
   return b.finish();
 }
 

@@ -13,6 +13,8 @@
 //   mixtral-8x7b    4096    32     32      8    14336   32000     1e6    46,702,792,704 total
 //                   (8 experts, top-2)                                  12,879,925,248 active
 // All: head_dim = hidden / heads = 128, RMSNorm eps 1e-5, SiLU, untied lm_head, no biases.
+// Mistral-7B-v0.1's sliding window (4096) equals the plain causal mask for sequences ≤ 4096 and
+// is not modelled.
 // Parameters per layer: 2·h² (q, o) + 2·h·kv_heads·head_dim (k, v) + experts·3·h·ffn (gate, up,
 // down) + h·experts (router, MoE only) + 2·h (norms); plus vocab·h twice (embed_tokens,
 // lm_head) and h (final norm).
@@ -48,7 +50,9 @@
 // [ffn, hidden] in the exported [in, out] layout) are initializers, so count_parameters gives
 // the TOTAL 46,702,792,704, while MACs (and the weight bytes the nodes read) are those of the
 // ACTIVE path: 2 experts per token (≈ 12.9B active parameters). The weight bytes are therefore
-// those of batch-1 decode, where a step reads 2 experts; a large batch touches all 8.
+// those of batch-1 decode, where a step reads 2 experts; a large batch touches all 8. Hence
+// characterize's `params` (weights the nodes read, shown by `graphs analyze`) is the active
+// 12.88B, while count_parameters (every initializer) is the total.
 #include <limits>
 #include <string>
 
@@ -265,7 +269,8 @@ Result<Graph> build_llama(const LlamaConfig& c) {
   return b.finish();
 }
 
-GRAPHS_REGISTER_ZOO_MODEL("llama-2-7b", "transformers LlamaForCausalLM, Llama-2-7b config (6.74B params)",
+GRAPHS_REGISTER_ZOO_MODEL("llama-2-7b",
+                          "transformers LlamaForCausalLM, Llama-2-7b config (6.74B params)",
                           [] { return build_llama(kLlama2_7b); });
 GRAPHS_REGISTER_ZOO_MODEL("llama-2-13b",
                           "transformers LlamaForCausalLM, Llama-2-13b config (13.0B params)",
