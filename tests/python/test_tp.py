@@ -159,3 +159,8 @@ def test_convert_rejects_mismatched_world_size(tmp_path):
         assert torch.allclose(tp(x), mlp(x), atol=TOLERANCE, rtol=0)
     finally:
         dist.destroy_process_group()
+
+
+def test_verify_fails_instead_of_hanging():
+    with pytest.raises(RuntimeError, match="verify mlp at world size 2: timed out after 0.2 s"):
+        run_verify("mlp", 2, timeout_s=0.2)  # spawning alone takes longer

@@ -1,0 +1,230 @@
+"""Tensor-parallel layers (Megatron-LM, Shoeybi et al., arXiv:1909.08053) over torch.distributed.
+
+Every layer holds only this rank's shard of the original weight and can rebuild a full tensor
+in the original module's layout from a shard-shaped one (`unshard`, a collective: every rank
+must call it in the same order). Collectives use `group` (default: the world group).
+
+Autograd-correct region functions:
+  copy_to_parallel_region      forward identity,       backward all-reduce
+  reduce_from_parallel_region  forward all-reduce,     backward identity
+  gather_from_parallel_region  forward all-gather,     backward take this rank's chunk
+  scatter_to_parallel_region   forward take own chunk, backward all-gather
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+
+def _world(group) -> tuple[int, int]:
+    return dist.get_world_size(group), dist.get_rank(group)
+
+
+def _all_gather_cat(x: torch.Tensor, dim: int, group) -> torch.Tensor:
+    n, _ = _world(group)
+    parts = [torch.empty_like(x) for _ in range(n)]
+    dist.all_gather(parts, x.contiguous(), group=group)
+    return torch.cat(parts, dim=dim)
+
+
+def _own_chunk(x: torch.Tensor, dim: int, group) -> torch.Tensor:
+    n, r = _world(group)
+    return x.chunk(n, dim=dim)[r].contiguous()
+
+
+class _CopyToParallelRegion(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, group):
+        ctx.group = group
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = g.clone()
+        dist.all_reduce(g, group=ctx.group)
+        return g, None
+
+
+class _ReduceFromParallelRegion(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, group):
+        x = x.clone()
+        dist.all_reduce(x, group=group)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class _GatherFromParallelRegion(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dim, group):
+        ctx.dim, ctx.group = dim, group
+        return _all_gather_cat(x, dim, group)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _own_chunk(g, ctx.dim, ctx.group), None, None
+
+
+class _ScatterToParallelRegion(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dim, group):
+        ctx.dim, ctx.group = dim, group
+        return _own_chunk(x, dim, group)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _all_gather_cat(g, ctx.dim, ctx.group), None, None
+
+
+def copy_to_parallel_region(x, group=None):
+    return _CopyToParallelRegion.apply(x, group)
+
+
+def reduce_from_parallel_region(x, group=None):
+    return _ReduceFromParallelRegion.apply(x, group)
+
+
+def gather_from_parallel_region(x, dim=-1, group=None):
+    return _GatherFromParallelRegion.apply(x, dim, group)
+
+
+def scatter_to_parallel_region(x, dim=-1, group=None):
+    return _ScatterToParallelRegion.apply(x, dim, group)
+
+
+def _out_index(out_features: int, world_size: int, rank: int, packed: int) -> torch.Tensor:
+    """Output rows owned by `rank`: with `packed` = k, the output holds k equal blocks
+    (GPT-2's c_attn packs q, k, v) and each block is split separately, keeping whole heads."""
+    block = out_features // packed
+    local = block // world_size
+    return torch.cat([torch.arange(b * block + rank * local, b * block + (rank + 1) * local)
+                      for b in range(packed)])
+
+
+class ColumnParallelLinear(nn.Module):
+    """y = x Wᵀ + b with W split on the output dimension: weight [out/N, in], bias [out/N].
+
+    Input replicated; output split on the last dimension unless `gather_output`.
+    `packed` = 3 for a fused QKV projection: each of q, k, v is split on its own.
+    `conv1d_layout`: the original weight was HF Conv1D's [in, out] (unshard returns that layout).
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, *, gather_output=False,
+                 packed=1, conv1d_layout=False, group=None):
+        super().__init__()
+        n, r = _world(group)
+        full = weight.t() if conv1d_layout else weight           # [out, in]
+        self.out_features, self.in_features = full.shape
+        self.gather_output, self.packed, self.conv1d_layout, self.group = (
+            gather_output, packed, conv1d_layout, group)
+        idx = _out_index(self.out_features, n, r, packed)
+        self.weight = nn.Parameter(full.detach()[idx].clone())
+        self.bias = None if bias is None else nn.Parameter(bias.detach()[idx].clone())
+
+    def forward(self, x):
+        y = F.linear(copy_to_parallel_region(x, self.group), self.weight, self.bias)
+        return gather_from_parallel_region(y, -1, self.group) if self.gather_output else y
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        n, _ = _world(self.group)
+        g = _all_gather_cat(t, 0, self.group)                   # rank-major blocks
+        order = torch.cat([_out_index(self.out_features, n, r, self.packed) for r in range(n)])
+        full = torch.empty_like(g)
+        full[order] = g
+        return full.t().contiguous() if (name == "weight" and self.conv1d_layout) else full
+
+    def extra_repr(self):
+        return (f"in={self.in_features}, out={self.out_features} (local "
+                f"{self.weight.shape[0]}), packed={self.packed}, gather_output={self.gather_output}")
+
+
+class RowParallelLinear(nn.Module):
+    """y = all_reduce(x_r W_rᵀ) + b with W split on the input dimension: weight [out, in/N];
+    bias full, added once after the all-reduce. Input split on the last dimension when
+    `input_is_parallel`, else replicated and split here."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, *, input_is_parallel=True,
+                 conv1d_layout=False, group=None):
+        super().__init__()
+        full = weight.t() if conv1d_layout else weight           # [out, in]
+        self.out_features, self.in_features = full.shape
+        self.input_is_parallel, self.conv1d_layout, self.group = input_is_parallel, conv1d_layout, group
+        self.weight = nn.Parameter(_own_chunk(full.detach(), 1, group).clone())
+        self.bias = None if bias is None else nn.Parameter(bias.detach().clone())
+
+    def forward(self, x):
+        if not self.input_is_parallel:
+            x = scatter_to_parallel_region(x, -1, self.group)
+        y = reduce_from_parallel_region(F.linear(x, self.weight), self.group)
+        return y if self.bias is None else y + self.bias
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        if name != "weight":
+            return t
+        full = _all_gather_cat(t, 1, self.group)
+        return full.t().contiguous() if self.conv1d_layout else full
+
+    def extra_repr(self):
+        return (f"in={self.in_features} (local {self.weight.shape[1]}), out={self.out_features}, "
+                f"input_is_parallel={self.input_is_parallel}")
+
+
+class VocabParallelEmbedding(nn.Module):
+    """Embedding with rows (vocabulary) split: rank r holds ids [r·V/N, (r+1)·V/N); ids outside
+    give zeros locally and the all-reduce assembles the full lookup."""
+
+    def __init__(self, weight: torch.Tensor, *, padding_idx=None, group=None):
+        super().__init__()
+        n, r = _world(group)
+        self.num_embeddings, self.embedding_dim = weight.shape
+        per = self.num_embeddings // n
+        self.vocab_start, self.vocab_end = r * per, (r + 1) * per
+        self.padding_idx, self.group = padding_idx, group
+        self.weight = nn.Parameter(weight.detach()[self.vocab_start:self.vocab_end].clone())
+
+    def forward(self, ids):
+        outside = (ids < self.vocab_start) | (ids >= self.vocab_end)
+        local = (ids - self.vocab_start).masked_fill(outside, 0)
+        y = F.embedding(local, self.weight).masked_fill(outside.unsqueeze(-1), 0.0)
+        return reduce_from_parallel_region(y, self.group)
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        return _all_gather_cat(t, 0, self.group)
+
+    def extra_repr(self):
+        return (f"{self.num_embeddings}, {self.embedding_dim}, "
+                f"local ids [{self.vocab_start}, {self.vocab_end})")
+
+
+class ChannelParallelConv2d(nn.Module):
+    """Conv2d with output channels split (weight [C_out/N, C_in/groups, kh, kw]); the output is
+    all-gathered on the channel dimension so the next layer sees every channel."""
+
+    def __init__(self, conv: nn.Conv2d, *, group=None):
+        super().__init__()
+        if conv.groups != 1:
+            raise ValueError("ChannelParallelConv2d supports groups=1 only")
+        if conv.padding_mode != "zeros":
+            raise ValueError("ChannelParallelConv2d supports padding_mode='zeros' only")
+        self.out_channels, self.group = conv.out_channels, group
+        self.stride, self.padding, self.dilation = conv.stride, conv.padding, conv.dilation
+        self.weight = nn.Parameter(_own_chunk(conv.weight.detach(), 0, group).clone())
+        self.bias = (None if conv.bias is None
+                     else nn.Parameter(_own_chunk(conv.bias.detach(), 0, group).clone()))
+
+    def forward(self, x):
+        x = copy_to_parallel_region(x, self.group)
+        y = F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return gather_from_parallel_region(y, 1, self.group)
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        return _all_gather_cat(t, 0, self.group)
+
+    def extra_repr(self):
+        return f"out_channels={self.out_channels} (local {self.weight.shape[0]})"
