@@ -18,7 +18,7 @@ from graphs.tp.layers import (ChannelParallelConv2d, ColumnParallelLinear, RowPa
 
 SCHEMA_VERSION = 1
 STRATEGIES = ("column", "row", "vocab", "replicate", "conv_out_channel")
-_TOP_KEYS = {"schema_version", "world_size", "model", "layers", "replicated", "notes"}
+_TOP_KEYS = {"schema_version", "world_size", "model", "layers", "replicated", "notes", "analysis"}
 _LAYER_KEYS = {"module", "strategy", "gather_output", "input_is_parallel", "heads"}
 _ELEMENTWISE = (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.Identity)
 

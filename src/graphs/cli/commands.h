@@ -27,6 +27,7 @@ void add_analyze_command(CLI::App& app, CommandResult& result);
 void add_inspect_command(CLI::App& app, CommandResult& result);
 void add_hardware_command(CLI::App& app, CommandResult& result);
 void add_ops_command(CLI::App& app, CommandResult& result);
+void add_tp_command(CLI::App& app, CommandResult& result);
 
 /// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N.
 struct ModelOptions {

@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   add_inspect_command(app, result);
   add_hardware_command(app, result);
   add_ops_command(app, result);
+  add_tp_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
