@@ -14,32 +14,13 @@
 #include "graphs/analysis/shape_inference.h"
 #include "graphs/ops/op_registry.h"
 #include "graphs/zoo/zoo.h"
+#include "zoo_test_util.h"
 
 namespace graphs {
 namespace {
 
-::testing::AssertionResult prepare(const std::string& name, Graph* graph,
-                                   DimBindings bindings = {}) {
-  auto built = build_zoo_model(name);
-  if (!built.ok()) return ::testing::AssertionFailure() << built.error().message();
-  *graph = std::move(built).value();
-  if (auto s = graph->validate(); !s.ok()) {
-    return ::testing::AssertionFailure() << s.error().message();
-  }
-  if (auto s = bind_dims(*graph, bindings); !s.ok()) {
-    return ::testing::AssertionFailure() << "bind_dims: " << s.error().message();
-  }
-  if (auto s = infer_shapes(*graph); !s.ok()) {
-    return ::testing::AssertionFailure() << "infer_shapes: " << s.error().message();
-  }
-  return ::testing::AssertionSuccess();
-}
-
-double numel(const std::vector<int64_t>& dims) {
-  double n = 1;
-  for (int64_t d : dims) n *= static_cast<double>(d);
-  return n;
-}
+using testing_util::numel;
+using testing_util::prepare_zoo_model;
 
 // MACs of the MatMul/Gemm nodes: from the inferred shapes and from the op registry's cost rules.
 void expect_macs(const Graph& g, double hand) {
@@ -115,7 +96,7 @@ TEST(ZooLlmTest, LlamaFamilyMatchesPublishedParamsAndHandMacs) {
   for (const Llm& m : llms()) {
     SCOPED_TRACE(m.name);
     Graph g;
-    ASSERT_TRUE(prepare(m.name, &g));
+    ASSERT_TRUE(prepare_zoo_model(m.name, &g));
     const auto p = count_parameters(g);
     EXPECT_EQ(p.parameters, llm_params_formula(m, m.experts));
     EXPECT_EQ(p.parameters, m.published_params);
@@ -130,7 +111,7 @@ TEST(ZooLlmTest, MixtralCountsTotalParamsAndActiveCompute) {
   ASSERT_EQ(m.name, "mixtral-8x7b");
   EXPECT_EQ(llm_params_formula(m, m.active_experts), 12'879'925'248);  // active parameters
   Graph g;
-  ASSERT_TRUE(prepare(m.name, &g));
+  ASSERT_TRUE(prepare_zoo_model(m.name, &g));
   // All 8 experts' weights are initializers; only the 2 active slots' weights are read.
   for (int e = 0; e < 8; ++e) {
     const std::string w = "model.layers.31.block_sparse_moe.experts." + std::to_string(e);
@@ -158,7 +139,7 @@ TEST(ZooLlmTest, MixtralCountsTotalParamsAndActiveCompute) {
 
 TEST(ZooLlmTest, GqaRepeatsKeyValueHeadsToQueryHeads) {
   Graph g;
-  ASSERT_TRUE(prepare("llama-2-70b", &g));
+  ASSERT_TRUE(prepare_zoo_model("llama-2-70b", &g));
   const ValueId k = g.find_value("model.layers.0.self_attn.k_proj.weight");
   ASSERT_NE(k, kNoValue);
   EXPECT_EQ(g.value(k).type.dims(), (std::vector<int64_t>{8192, 1024}));
@@ -174,7 +155,7 @@ TEST(ZooLlmTest, GqaRepeatsKeyValueHeadsToQueryHeads) {
 
 TEST(ZooLlmTest, RotaryAndMaskAreComputedNotStored) {
   Graph g;
-  ASSERT_TRUE(prepare("llama-3-8b", &g));
+  ASSERT_TRUE(prepare_zoo_model("llama-3-8b", &g));
   // Every floating initializer with more than one element is a named weight.
   for (ValueId id : g.initializers) {
     const Value& v = g.value(id);
@@ -199,14 +180,14 @@ TEST(ZooLlmTest, OtherBatchAndSequenceBindingsInfer) {
   for (const auto& [name, vocab] : models) {
     SCOPED_TRACE(name);
     Graph g;
-    ASSERT_TRUE(prepare(name, &g, bindings));
+    ASSERT_TRUE(prepare_zoo_model(name, &g, bindings));
     expect_logits(g, {2, 1, vocab});
   }
 }
 
 TEST(ZooLlmTest, Gpt2XlMatchesTransformersWithTiedHead) {
   Graph g;
-  ASSERT_TRUE(prepare("gpt2-xl", &g));
+  ASSERT_TRUE(prepare_zoo_model("gpt2-xl", &g));
   const double h = 1600, layers = 48, vocab = 50257, positions = 1024, s = 128;
   // Per layer: 2 LayerNorms, c_attn, attn c_proj, c_fc, mlp c_proj (with biases); wte, wpe, ln_f.
   const double layer = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + 2 * (4 * h * h) + 4 * h + h;
@@ -220,7 +201,7 @@ TEST(ZooLlmTest, Gpt2XlMatchesTransformersWithTiedHead) {
 
 TEST(ZooLlmTest, Gpt2StaysUnchanged) {
   Graph g;
-  ASSERT_TRUE(prepare("gpt2", &g));
+  ASSERT_TRUE(prepare_zoo_model("gpt2", &g));
   EXPECT_EQ(g.name, "gpt2");
   EXPECT_EQ(count_parameters(g).parameters, 124'439'808);
   EXPECT_NE(g.find_value("transformer.h.11.attn.c_attn.weight"), kNoValue);

@@ -16,33 +16,15 @@
 #include "graphs/analysis/shape_inference.h"
 #include "graphs/ops/op_registry.h"
 #include "graphs/zoo/zoo.h"
+#include "zoo_test_util.h"
 
 namespace graphs {
 namespace {
 
-// Builds, binds dims and infers shapes; fails the test (and returns false) on any error.
-::testing::AssertionResult prepare(const std::string& name, Graph* graph,
-                                   DimBindings bindings = {}) {
-  auto built = build_zoo_model(name);
-  if (!built.ok()) return ::testing::AssertionFailure() << built.error().message();
-  *graph = std::move(built).value();
-  if (auto s = graph->validate(); !s.ok()) return ::testing::AssertionFailure() << s.error().message();
-  if (auto s = bind_dims(*graph, bindings); !s.ok()) {
-    return ::testing::AssertionFailure() << "bind_dims: " << s.error().message();
-  }
-  if (auto s = infer_shapes(*graph); !s.ok()) {
-    return ::testing::AssertionFailure() << "infer_shapes: " << s.error().message();
-  }
-  return ::testing::AssertionSuccess();
-}
-
+using testing_util::numel;
+using testing_util::prepare_zoo_model;
 std::vector<int64_t> dims_of(const Graph& g, ValueId id) { return g.value(id).type.dims(); }
 
-double numel(const std::vector<int64_t>& dims) {
-  double n = 1;
-  for (int64_t d : dims) n *= static_cast<double>(d);
-  return n;
-}
 
 struct MacCount {
   double from_shapes = 0;    // out elements × reduction length, per node
@@ -153,7 +135,7 @@ double transformer_layer_macs(double s, double h, double heads, double ffn) {
 
 TEST(ZooTest, Resnet18MatchesTorchvision) {
   Graph g;
-  ASSERT_TRUE(prepare("resnet18", &g));
+  ASSERT_TRUE(prepare_zoo_model("resnet18", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 11'689'512);
   EXPECT_EQ(p.buffers, 9'600);  // 2 × 4,800 BatchNorm channels
@@ -163,7 +145,7 @@ TEST(ZooTest, Resnet18MatchesTorchvision) {
 
 TEST(ZooTest, Resnet34MatchesTorchvision) {
   Graph g;
-  ASSERT_TRUE(prepare("resnet34", &g));
+  ASSERT_TRUE(prepare_zoo_model("resnet34", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 21'797'672);
   EXPECT_EQ(p.buffers, 17'024);  // 2 × 8,512 BatchNorm channels
@@ -173,7 +155,7 @@ TEST(ZooTest, Resnet34MatchesTorchvision) {
 
 TEST(ZooTest, Resnet50MatchesTorchvision) {
   Graph g;
-  ASSERT_TRUE(prepare("resnet50", &g));
+  ASSERT_TRUE(prepare_zoo_model("resnet50", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 25'557'032);
   EXPECT_EQ(p.buffers, 53'120);  // 2 × 26,560 BatchNorm channels
@@ -183,7 +165,7 @@ TEST(ZooTest, Resnet50MatchesTorchvision) {
 
 TEST(ZooTest, MobilenetV2MatchesTorchvision) {
   Graph g;
-  ASSERT_TRUE(prepare("mobilenet_v2", &g));
+  ASSERT_TRUE(prepare_zoo_model("mobilenet_v2", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 3'504'872);
   EXPECT_EQ(p.buffers, 34'112);  // 2 × 17,056 BatchNorm channels
@@ -193,7 +175,7 @@ TEST(ZooTest, MobilenetV2MatchesTorchvision) {
 
 TEST(ZooTest, VitB16MatchesTorchvision) {
   Graph g;
-  ASSERT_TRUE(prepare("vit_b_16", &g));
+  ASSERT_TRUE(prepare_zoo_model("vit_b_16", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 86'567'656);
   EXPECT_EQ(p.buffers, 0);
@@ -206,7 +188,7 @@ TEST(ZooTest, VitB16MatchesTorchvision) {
 
 TEST(ZooTest, BertBaseMatchesTransformers) {
   Graph g;
-  ASSERT_TRUE(prepare("bert-base", &g));
+  ASSERT_TRUE(prepare_zoo_model("bert-base", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 109'482'240);
   EXPECT_EQ(p.buffers, 0);
@@ -217,7 +199,7 @@ TEST(ZooTest, BertBaseMatchesTransformers) {
 
 TEST(ZooTest, Gpt2MatchesTransformersWithTiedHead) {
   Graph g;
-  ASSERT_TRUE(prepare("gpt2", &g));
+  ASSERT_TRUE(prepare_zoo_model("gpt2", &g));
   const auto p = count_parameters(g);
   EXPECT_EQ(p.parameters, 124'439'808);
   EXPECT_EQ(p.buffers, 0);
@@ -232,12 +214,12 @@ TEST(ZooTest, OtherBatchAndSequenceBindingsInfer) {
   bindings.batch = 2;
   bindings.seq_len = 64;
   Graph g;
-  ASSERT_TRUE(prepare("vit_b_16", &g, bindings));
+  ASSERT_TRUE(prepare_zoo_model("vit_b_16", &g, bindings));
   expect_output(g, 0, "output", {2, 1000});
-  ASSERT_TRUE(prepare("bert-base", &g, bindings));
+  ASSERT_TRUE(prepare_zoo_model("bert-base", &g, bindings));
   expect_output(g, 0, "last_hidden_state", {2, 64, 768});
   expect_output(g, 1, "pooler_output", {2, 768});
-  ASSERT_TRUE(prepare("gpt2", &g, bindings));
+  ASSERT_TRUE(prepare_zoo_model("gpt2", &g, bindings));
   expect_output(g, 0, "logits", {2, 64, 50257});
 }
 

@@ -43,19 +43,11 @@ std::string per_element(double flops, const std::string& breakdown) {
   return n + " per output element" + (breakdown.empty() ? "" : " (" + breakdown + ")");
 }
 
-OpSchema activation(std::string op, ShapeFn infer, CostFn cost, std::string note) {
-  return OpSchema{.op_type = std::move(op),
-                  .domain = "",
-                  .op_class = OpClass::kElementwise,
-                  .infer = std::move(infer),
-                  .cost = std::move(cost),
-                  .flops_note = std::move(note)};
-}
 
 // A one-input op with a fixed kernel.
 OpSchema unary(std::string op, double flops, const std::string& breakdown, FloatKernel on_floats,
                IntKernel on_ints = nullptr) {
-  return activation(std::move(op),
+  return ops::elementwise_schema(std::move(op),
                     ops::pointwise_shape_fn(
                         ops::unary_rule(std::move(on_ints), std::move(on_floats))),
                     ops::per_element_cost(flops), per_element(flops, breakdown));
@@ -69,7 +61,7 @@ OpSchema unary_with_attrs(std::string op, double flops, const std::string& break
     GRAPHS_ASSIGN_OR_RETURN(FloatKernel kernel, make_kernel(ctx.node.attrs, ctx));
     return ops::infer_pointwise(ctx, ops::unary_rule(nullptr, std::move(kernel)));
   };
-  return activation(std::move(op), std::move(infer), ops::per_element_cost(flops),
+  return ops::elementwise_schema(std::move(op), std::move(infer), ops::per_element_cost(flops),
                     per_element(flops, breakdown));
 }
 
@@ -248,12 +240,12 @@ GRAPHS_REGISTER_OP(unary_with_attrs(
       });
     }));
 
-GRAPHS_REGISTER_OP(activation(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "Gelu", infer_gelu, gelu_cost,
     "approximate=\"none\": 5 per output element (0.5*x*(1+erf(x/sqrt2)): divide, erf, add, "
     "multiply, multiply); approximate=\"tanh\": 9 (0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))): "
     "2 multiplies for x^3, multiply, add, multiply, tanh, add, multiply, multiply)"));
-GRAPHS_REGISTER_OP(activation("PRelu", infer_prelu, ops::per_element_cost(2),
+GRAPHS_REGISTER_OP(ops::elementwise_schema("PRelu", infer_prelu, ops::per_element_cost(2),
                               "2 per output element (x<0 ? slope*x : x: compare, multiply)"));
 
 }  // namespace

@@ -89,6 +89,16 @@ Result<std::vector<InferredOutput>> infer_pointwise(const InferContext& ctx,
 /// `rule` as a ShapeFn for OpSchema::infer.
 ShapeFn pointwise_shape_fn(PointwiseRule rule);
 
+/// The registration of a default-domain OpClass::kElementwise op.
+inline OpSchema elementwise_schema(std::string op, ShapeFn infer, CostFn cost, std::string note) {
+  return OpSchema{.op_type = std::move(op),
+                  .domain = "",
+                  .op_class = OpClass::kElementwise,
+                  .infer = std::move(infer),
+                  .cost = std::move(cost),
+                  .flops_note = std::move(note)};
+}
+
 /// A shape rule's output that passes input 0 through unchanged, type and contents (Identity,
 /// Dropout at inference).
 InferredOutput pass_through(const InferContext& ctx);

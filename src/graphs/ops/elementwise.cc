@@ -49,19 +49,11 @@ int64_t wrapping_mul(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
 }
 
-OpSchema pointwise_op(std::string op, ShapeFn infer, CostFn cost, std::string note) {
-  return OpSchema{.op_type = std::move(op),
-                  .domain = "",
-                  .op_class = OpClass::kElementwise,
-                  .infer = std::move(infer),
-                  .cost = std::move(cost),
-                  .flops_note = std::move(note)};
-}
 
 // A two-input op with numpy broadcasting; output dtype = input 0's unless `out` is given.
 OpSchema binary_op(std::string op, IntKernel on_ints, FloatKernel on_floats,
                    std::optional<DType> out = {}, double flops = 1, std::string note = kOneFlop) {
-  return pointwise_op(std::move(op),
+  return ops::elementwise_schema(std::move(op),
                       ops::pointwise_shape_fn(
                           ops::nary_rule(2, 2, std::move(on_ints), std::move(on_floats), out)),
                       ops::per_element_cost(flops), std::move(note));
@@ -196,7 +188,7 @@ OpSchema variadic_op(std::string op, IntKernel on_ints, FloatKernel on_floats, b
   };
   std::string note = mean ? "n per output element for n inputs: n-1 adds and 1 scale"
                           : "n-1 per output element for n inputs (one binary op per extra input)";
-  return pointwise_op(std::move(op),
+  return ops::elementwise_schema(std::move(op),
                       ops::pointwise_shape_fn(ops::nary_rule(1, ops::kUnboundedInputs,
                                                              std::move(on_ints),
                                                              std::move(on_floats))),
@@ -389,14 +381,14 @@ GRAPHS_REGISTER_OP(binary_op(
     [](Floats x) { return x[0] * x[1]; }));
 GRAPHS_REGISTER_OP(binary_op("Div", int_div, [](Floats x) { return x[0] / x[1]; }, {}, 1,
                              "1 per output element; integer Div truncates toward zero"));
-GRAPHS_REGISTER_OP(pointwise_op(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "Pow",
     ops::pointwise_shape_fn(
         ops::nary_rule(2, 2, int_pow, [](Floats x) { return std::pow(x[0], x[1]); })),
     pow_cost,
     "3 per output element (log, mul, exp); 1 when the exponent is a known constant of only 1, 2 "
     "or 0.5 (one multiply or sqrt)"));
-GRAPHS_REGISTER_OP(pointwise_op("Mod", infer_mod, ops::per_element_cost(1),
+GRAPHS_REGISTER_OP(ops::elementwise_schema("Mod", infer_mod, ops::per_element_cost(1),
                                 "1 per output element (one division-class op)"));
 
 GRAPHS_REGISTER_OP(comparison_op(
@@ -424,7 +416,7 @@ GRAPHS_REGISTER_OP(binary_op(
 GRAPHS_REGISTER_OP(binary_op(
     "Xor", [](Ints x) -> std::optional<int64_t> { return (x[0] != 0) != (x[1] != 0); }, nullptr,
     DType::kBool, 1, "1 per output element (one logical op); output bool"));
-GRAPHS_REGISTER_OP(pointwise_op(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "Not",
     ops::pointwise_shape_fn(ops::unary_rule(
         [](Ints x) -> std::optional<int64_t> { return x[0] == 0; }, nullptr, DType::kBool)),
@@ -436,29 +428,29 @@ GRAPHS_REGISTER_OP(binary_op(
     "BitwiseOr", [](Ints x) -> std::optional<int64_t> { return x[0] | x[1]; }, nullptr));
 GRAPHS_REGISTER_OP(binary_op(
     "BitwiseXor", [](Ints x) -> std::optional<int64_t> { return x[0] ^ x[1]; }, nullptr));
-GRAPHS_REGISTER_OP(pointwise_op(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "BitwiseNot",
     ops::pointwise_shape_fn(
         ops::unary_rule([](Ints x) -> std::optional<int64_t> { return ~x[0]; }, nullptr)),
     ops::per_element_cost(1), kOneFlop));
-GRAPHS_REGISTER_OP(pointwise_op("BitShift", infer_bit_shift, ops::per_element_cost(1),
+GRAPHS_REGISTER_OP(ops::elementwise_schema("BitShift", infer_bit_shift, ops::per_element_cost(1),
                                 kOneFlop));
 
-GRAPHS_REGISTER_OP(pointwise_op(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "IsNaN",
     ops::pointwise_shape_fn(
         ops::unary_rule([](Ints) -> std::optional<int64_t> { return 0; },
                         [](Floats x) { return std::isnan(x[0]) ? 1.0 : 0.0; }, DType::kBool)),
     ops::per_element_cost(1), "1 per output element (one compare); output bool"));
-GRAPHS_REGISTER_OP(pointwise_op("IsInf", infer_is_inf, ops::per_element_cost(1),
+GRAPHS_REGISTER_OP(ops::elementwise_schema("IsInf", infer_is_inf, ops::per_element_cost(1),
                                 "1 per output element (one compare); output bool"));
 
-GRAPHS_REGISTER_OP(pointwise_op(
+GRAPHS_REGISTER_OP(ops::elementwise_schema(
     "Where",
     ops::pointwise_shape_fn(where_rule()),
     ops::per_element_cost(1), "1 per output element (one select)"));
 
-GRAPHS_REGISTER_OP(pointwise_op("Clip", infer_clip, clip_cost,
+GRAPHS_REGISTER_OP(ops::elementwise_schema("Clip", infer_clip, clip_cost,
                                 "1 per output element per bound given: 2 with min and max "
                                 "(max, then min)"));
 
@@ -510,9 +502,9 @@ GRAPHS_REGISTER_OP(variadic_op(
     },
     false));
 
-GRAPHS_REGISTER_OP(pointwise_op("Cast", infer_cast, cast_cost,
+GRAPHS_REGISTER_OP(ops::elementwise_schema("Cast", infer_cast, cast_cost,
                                 "0: a conversion copy (bytes only)"));
-GRAPHS_REGISTER_OP(pointwise_op("CastLike", infer_cast_like, cast_cost,
+GRAPHS_REGISTER_OP(ops::elementwise_schema("CastLike", infer_cast_like, cast_cost,
                                 "0: a conversion copy (bytes only; input 1 supplies only a type)"));
 
 GRAPHS_REGISTER_OP(view_op("Identity", infer_identity));
