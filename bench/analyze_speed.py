@@ -22,10 +22,8 @@ Usage (see bench/README.md):
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -35,27 +33,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from locate import graphs_binary, models_dir as default_models_dir  # noqa: E402
 BATCH, SEQ_LEN = 1, 128
 PRODUCT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum"}
-
-
-def _default_models_dir() -> Path:
-    spec = importlib.util.spec_from_file_location("export_models", REPO / "tools" / "export_models.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("export_models", mod)  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod.default_out_dir()
-
-
-def _default_graphs() -> Path | None:
-    env = os.environ.get("GRAPHS_BIN")
-    if env:
-        return Path(env)
-    found = shutil.which("graphs")
-    if found:
-        return Path(found)
-    dev = REPO / "build" / "dev" / "graphs"
-    return dev if dev.exists() else None
 
 
 def run_measured(cmd: list[str], timeout_s: float) -> dict:
@@ -222,14 +203,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     a = ap.parse_args(argv)
 
-    models_dir = a.models_dir or (Path(os.environ["GRAPHS_MODELS_DIR"])
-                                  if os.environ.get("GRAPHS_MODELS_DIR") else _default_models_dir())
+    models_dir = a.models_dir or default_models_dir()
     man_path = models_dir / "manifest.json"
     if not man_path.is_file():
         print(f"analyze_speed: no {man_path}; run .venv-dev/bin/python tools/export_models.py first",
               file=sys.stderr)
         return 2
-    graphs = a.graphs or _default_graphs()
+    graphs = a.graphs or graphs_binary()
     if graphs is None or not graphs.exists():
         print("analyze_speed: graphs binary not found (set --graphs or GRAPHS_BIN); "
               "timing onnx-tool only", file=sys.stderr)

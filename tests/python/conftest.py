@@ -13,10 +13,8 @@ GRAPHS_REQUIRE_MODELS is set (CI sets it): then they fail.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +23,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+import locate  # noqa: E402  (tools/locate.py: models directory and graphs binary)
 EXPORT_CMD = ".venv-dev/bin/python tools/export_models.py  (after: bash scripts/python_env.sh)"
 BATCH = 1
 SEQ_LEN = 128
@@ -36,18 +36,8 @@ def _required() -> bool:
 
 
 @functools.cache
-def export_models_module():
-    spec = importlib.util.spec_from_file_location("export_models", REPO / "tools" / "export_models.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("export_models", mod)  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@functools.cache
 def models_dir() -> Path:
-    env = os.environ.get("GRAPHS_MODELS_DIR")
-    return Path(env) if env else export_models_module().default_out_dir()
+    return locate.models_dir()
 
 
 @functools.cache
@@ -60,14 +50,7 @@ def manifest() -> dict | None:
 
 @functools.cache
 def graphs_bin() -> Path | None:
-    env = os.environ.get("GRAPHS_BIN")
-    if env:
-        return Path(env)
-    found = shutil.which("graphs")
-    if found:
-        return Path(found)
-    dev = REPO / "build" / "dev" / "graphs"
-    return dev if dev.exists() else None
+    return locate.graphs_binary()
 
 
 def _unavailable(reason: str):
