@@ -73,11 +73,8 @@ class Partitioner {
         }
       }
     }
-    // Only memoize values whose producer has been placed (or that have none).
-    if (p == kNoNode || kernel_of_node_[static_cast<std::size_t>(p)] >= 0 ||
-        ch_.nodes[static_cast<std::size_t>(p)].free) {
-      memo_[v] = out;
-    }
+    // Nodes are placed in topological order, so a producer is final before anyone asks.
+    memo_[v] = out;
     return out;
   }
 

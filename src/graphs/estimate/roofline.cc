@@ -103,12 +103,10 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
   e.memory_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   e.ridge_point_flop_per_byte = hw.ridge_point(options.precision).value_or(0);
 
-  double energy_per_flop = 0;
-  if (auto it = hw.energy_per_flop_j.find(options.precision); it != hw.energy_per_flop_j.end()) {
-    energy_per_flop = it->second;
-  } else if (auto f = hw.energy_per_flop_j.find("fp32"); f != hw.energy_per_flop_j.end()) {
-    energy_per_flop = f->second;
-  }
+  const auto energy = hw.energy_per_flop(options.precision);
+  GRAPHS_CHECK_OR_RETURN(energy.has_value(), ErrorCode::kInvalidArgument, hw.id,
+                         " has no energy per FLOP at ", options.precision);
+  const double energy_per_flop = *energy;
   const double bandwidth = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
   for (const auto& k : part.kernels) {
     KernelEstimate ke;

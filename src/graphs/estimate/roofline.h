@@ -69,7 +69,7 @@ struct Estimate {
   std::vector<KernelEstimate> kernels;  // parallel to Partition::kernels
 };
 
-/// Error kInvalidArgument when the hardware has no peak at the precision
+/// Error kInvalidArgument when the hardware has no peak, or no energy per FLOP, at the precision
 /// ("i7-12700k has no fp8 peak; it supports fp32, fp16, ...").
 Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& ch,
                                    const Partition& partition, const HardwareModel& hw,
