@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache pkg-config
       libonnx-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev nlohmann-json3-dev
-      libcli11-dev libfmt-dev libgtest-dev libgmock-dev libsqlite3-dev)
+      libcli11-dev libfmt-dev libgtest-dev libgmock-dev libsqlite3-dev
+      chromium)  # chromium: tests/python/test_html_report.py renders the HTML reports headless
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -81,9 +81,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # Fail here, not later in a test, if an import is broken (e.g. torchvision ops vs torch).
 "$venv/bin/python" - >&2 <<'PY'
 import onnx, onnxruntime, onnxscript, onnx_tool, pytest, numpy, torch, torchvision, transformers
+import openvino, torchao.quantization.pt2e.quantize_pt2e
 print("python_env: torch", torch.__version__, "torchvision", torchvision.__version__,
       "transformers", transformers.__version__, "onnx", onnx.__version__,
-      "onnxruntime", onnxruntime.__version__, "onnxscript", onnxscript.__version__)
+      "onnxruntime", onnxruntime.__version__, "onnxscript", onnxscript.__version__,
+      "openvino", openvino.__version__)
 PY
 
 printf '%s\n' "$key" >"$stamp"

@@ -55,6 +55,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_torch_models():
+    """python/graphs/torch_models.py (builders shared with the bench worker; pure Python, no
+    torch at import), loaded from the source tree by path: never a stale installed copy, and
+    without putting the source tree's `graphs` package ahead of the installed one."""
+    import importlib.util
+    path = REPO / "python" / "graphs" / "torch_models.py"
+    spec = importlib.util.spec_from_file_location("graphs_torch_models", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("graphs_torch_models", mod)   # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+torch_models = _load_torch_models()
+
 SCHEMA_VERSION = 1
 EXPORTERS = ("ts17", "dynamo")
 TS_OPSET = 17
@@ -81,9 +99,11 @@ def package_versions() -> dict[str, str]:
 
 
 def export_key() -> str:
-    """First 12 hex of sha256(this file + torch/transformers/onnx versions)."""
+    """First 12 hex of sha256(this file + graphs/torch_models.py + torch/transformers/onnx
+    versions)."""
     v = package_versions()
     h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(Path(torch_models.__file__).read_bytes())
     h.update(f"torch={v['torch']};transformers={v['transformers']};onnx={v['onnx']}".encode())
     return h.hexdigest()[:12]
 
@@ -110,69 +130,20 @@ class Spec:
 
 def _tv(name: str, **kw) -> Callable[[], Any]:
     def build():
-        import torchvision
-        return torchvision.models.get_model(name, weights=None, **kw)
+        return torch_models.torchvision_model(name, **kw)
     return build
+
+
+#: Catalogue names of the transformers models → their graphs.torch_models.HF_MODELS names.
+HF_NAMES = {"bert-base": "bert-base-uncased", "gpt2": "gpt2", "llama-small": "llama-small",
+            "vit-base": "google/vit-base-patch16-224"}
 
 
 def _hf(kind: str) -> Callable[[], Any]:
     def build():
-        import torch
-        import transformers as tf
-
-        if kind == "bert-base":
-            model = tf.BertModel(tf.BertConfig())
-        elif kind == "gpt2":
-            model = tf.GPT2LMHeadModel(tf.GPT2Config(use_cache=False))
-        elif kind == "llama-small":
-            model = tf.LlamaForCausalLM(tf.LlamaConfig(
-                hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
-                num_key_value_heads=2, intermediate_size=688, vocab_size=32000,
-                use_cache=False))
-        elif kind == "vit-base":
-            model = tf.ViTModel(tf.ViTConfig())
-        else:
-            raise ValueError(kind)
-
         # Plain tensors in, a tuple of tensors out (no ModelOutput, no cache); explicit
         # signatures so that torch.export matches dynamic_shapes to named inputs.
-        class Vision(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, pixel_values):
-                out = self.inner(pixel_values=pixel_values, return_dict=True)
-                return out.last_hidden_state, out.pooler_output
-
-        class Encoder(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask):
-                out = self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                 return_dict=True)
-                return out.last_hidden_state, out.pooler_output
-
-        class CausalLM(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                  use_cache=False, return_dict=True).logits
-
-        class CausalLMNoMask(CausalLM):
-            # An all-ones mask, made in the graph: with no mask at all, transformers looks for
-            # packed sequences in the position ids (torch.diff, which opset 17 cannot express).
-            def forward(self, input_ids):
-                return super().forward(input_ids, torch.ones_like(input_ids))
-
-        wrapper = {"vit-base": Vision, "bert-base": Encoder, "gpt2": CausalLMNoMask,
-                   "llama-small": CausalLM}[kind]
-        return wrapper(model)
+        return torch_models.hf_model(HF_NAMES[kind])
     return build
 
 
@@ -224,24 +195,7 @@ def dynamic_dims_of(spec: Spec) -> dict[str, dict[int, str]]:
     return {n: {0: "batch", 1: "sequence"} for n in spec.input_names}
 
 
-def randomize_(model) -> None:
-    """Make every parameter and BatchNorm statistic distinct random values (seeded).
-
-    Fresh initializers are full of identical tensors (LayerNorm weights of ones, zero biases,
-    BatchNorm with mean 0 and variance 1). Exporters deduplicate identical initializers and drop
-    identity BatchNorms, which would make the ONNX parameter count depend on the initial values
-    instead of the architecture. Small noise keeps the model numerically sane.
-    """
-    import torch
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.is_floating_point():
-                p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.02)
-        for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+randomize_ = torch_models.randomize_   # seeded noise on every parameter and BN statistic
 
 
 # --------------------------------------------------------------------------------------------

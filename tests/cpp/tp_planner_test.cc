@@ -181,7 +181,7 @@ TEST(TpPlannerTest, KvCacheLlama2_7bDecode) {
   for (int64_t n : {1, 2, 4, 8}) {
     const TpPlan p = plan_for("llama-2-7b", n);
     TpAnalysisOptions o;
-    o.decode = true;
+    o.phase = TpPhase::kDecode;
     o.batch = 1;
     o.seq = 2048;
     o.bytes_per_element = 2;
@@ -195,9 +195,17 @@ TEST(TpPlannerTest, KvCacheLlama2_7bDecode) {
 TEST(TpPlannerTest, KorthikantiActivationsByHand) {
   // s 2048, b 1, h 4096, a 32: sbh = 8,388,608 (×2^23); 5as/h = 80.
   const double sbh = 2048.0 * 4096.0;
-  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 1), sbh * (34 + 80));
-  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 8), sbh * (10 + 3 + 10));
-  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 8), 192937984.0);
+  const auto none = TpRecompute::kNone;
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 1, none), sbh * (34 + 80));
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 8, none), sbh * (10 + 3 + 10));
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 8, none), 192937984.0);
+  // Selective recomputation drops the 5as/h attention term (Table 2); full keeps 2sbh.
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 1, TpRecompute::kSelective),
+                   sbh * 34);
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 1, 4096, 32, 8, TpRecompute::kSelective),
+                   sbh * 13);
+  EXPECT_DOUBLE_EQ(korthikanti_activation_bytes(2048, 4, 4096, 32, 8, TpRecompute::kFull),
+                   2 * sbh * 4);
 }
 
 TEST(TpPlannerTest, RingAllReduceBytes) {
@@ -211,8 +219,8 @@ TEST(TpPlannerTest, RingAllReduceBytes) {
   const TpPlan p = plan_for("llama-2-7b", 4);
   HardwareModel hw;
   hw.memory_bytes = 80e9;
-  hw.interconnect = Interconnect{"link", 100e9, 1e-6};
   TpAnalysisOptions o;
+  o.interconnect = Interconnect{"link", 100e9, 1e-6};
   o.batch = 2;
   o.seq = 512;
   o.bytes_per_element = 2;
@@ -338,7 +346,8 @@ TEST(TpPlannerTest, CliJsonPlanWithAnalysis) {
   const auto& comm = j["analysis"]["communication"];
   EXPECT_EQ(comm["all_reduces"], 65);
   EXPECT_DOUBLE_EQ(comm["all_reduce_payload_bytes"].get<double>(), 4096.0 * 2);
-  EXPECT_GT(j["analysis"]["latency"]["forward_s"].get<double>(), 0);
+  EXPECT_GT(j["analysis"]["latency"]["total_s"].get<double>(), 0);
+  EXPECT_EQ(comm["interconnect"], "NVLink 4");
 }
 
 }  // namespace

@@ -16,7 +16,10 @@ from graphs.tp import (ColumnParallelLinear, RowParallelLinear, plan_for_model, 
 from graphs.tp.verify import TOLERANCE, build_model, run_verify  # noqa: E402
 
 TIMEOUT_S = 240  # a hung collective fails the test instead of hanging it
-RUNS = {2: ("mlp", "cnn", "gpt2-small-test"), 4: ("mlp", "gpt2-small-test")}
+# Small transformers configs (random weights): GPT-2 with and without its tied LM head, Llama with
+# grouped-query attention, BERT with its pooler; an MLP and a CNN.
+RUNS = {2: ("mlp", "cnn", "gpt2-small-test", "gpt2-lm-test", "llama-test", "bert-test"),
+        4: ("mlp", "cnn", "gpt2-lm-test", "llama-test", "bert-test")}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,55 @@ def test_per_rank_params_sum_to_total_plus_replicas(verify_results, model, world
     assert len(per_rank) == world_size
     assert sum(per_rank) == r["total_bytes"] + (world_size - 1) * r["replicated_bytes"], json.dumps(r)
     assert max(per_rank) < r["total_bytes"]  # something was actually split
+
+
+@pytest.mark.parametrize("world_size", [2, 4])
+def test_real_gpt2_with_the_cpp_plan(graphs, monkeypatch, world_size):
+    """GPT-2 (124M, the real config, random weights) converted with the C++ planner's plan: outputs,
+    gradients and a training step equal to the unsharded model; per-rank bytes equal to the
+    planner's figure exactly; plan_for_model derives the same plan."""
+    monkeypatch.setenv("GRAPHS_BIN", str(graphs))
+    rows = {r["check"]: r for r in run_verify("gpt2", world_size, timeout_s=TIMEOUT_S * 2)}
+    for check in ("forward", "grad", "sgd_step", "param_bytes", "planner"):
+        assert rows[check]["ok"], json.dumps(rows[check])
+    assert rows["param_bytes"]["per_rank_bytes"] == [rows["param_bytes"]["planner_per_rank_bytes"]] * world_size
+    assert rows["forward"]["plan_source"] == "graphs tp (C++ planner)"
+
+
+def test_tied_lm_head_shares_the_embedding_shard():
+    """GPT2LMHeadModel: lm_head and wte split together; alone, the plan is refused."""
+    model = build_model("gpt2-lm-test")[0]
+    plan = plan_for_model(model, 2).to_json()
+    by_module = {lp["module"]: lp for lp in plan["layers"]}
+    assert by_module["transformer.wte"]["strategy"] == "vocab"
+    assert by_module["lm_head"] == {"module": "lm_head", "strategy": "column", "gather_output": True}
+    from graphs.tp.convert import _check_ties
+    alone = dict(plan, layers=[lp for lp in plan["layers"] if lp["module"] != "lm_head"])
+    with pytest.raises(ValueError, match="^transformer.wte: weight tied to 'lm_head', which the plan "
+                                         "does not split"):
+        _check_ties(validate_plan(alone, model), dict(model.named_modules()))
+    # Vocabulary 1000 does not split 3 ways: neither the embedding nor the tied head splits.
+    plan3 = plan_for_model(model, 3)
+    assert {"transformer.wte", "lm_head"}.isdisjoint(lp.module for lp in plan3.layers)
+
+
+def test_plan_for_llama_and_bert():
+    llama = build_model("llama-test")[0]
+    p = {lp.module: lp for lp in plan_for_model(llama, 4).layers}
+    assert p["model.layers.0.self_attn.q_proj"].heads == 8
+    assert p["model.layers.0.self_attn.k_proj"].strategy == "column"
+    assert p["model.layers.0.self_attn.o_proj"].strategy == "row"
+    assert p["model.layers.1.mlp.down_proj"].strategy == "row"
+    assert p["lm_head"].gather_output and p["model.embed_tokens"].strategy == "vocab"
+    # 4 KV heads do not split 8 ways: attention stays whole, the MLP still splits.
+    p8 = {lp.module for lp in plan_for_model(llama, 8).layers}
+    assert "model.layers.0.self_attn.q_proj" not in p8 and "model.layers.0.mlp.up_proj" in p8
+    bert = build_model("bert-test")[0]
+    pb = {lp.module: lp for lp in plan_for_model(bert, 2).layers}
+    assert pb["encoder.layer.0.attention.self.query"].heads == 4
+    assert pb["encoder.layer.0.attention.output.dense"].strategy == "row"
+    assert pb["pooler.dense"].gather_output
+    assert "embeddings.token_type_embeddings" not in pb
 
 
 def _gpt2():

@@ -190,13 +190,43 @@ def _packed(name: str, modules: dict) -> int:
     return 1
 
 
+_VOCAB_NAMES = ("wte", "embed_tokens", "word_embeddings")
+
+
+def _heads(m: nn.Module, *names) -> int | None:
+    for n in names:
+        v = getattr(m, n, None)
+        if isinstance(v, int):
+            return v
+        cfg = getattr(m, "config", None)
+        v = getattr(cfg, n, None) if cfg is not None else None
+        if isinstance(v, int):
+            return v
+    return None
+
+
+def _tied_pairs(modules: dict) -> dict[str, str]:
+    """Linear/Conv1D head → the nn.Embedding whose weight Parameter it shares (tied LM head)."""
+    by_weight = {id(m.weight): name for name, m in modules.items() if isinstance(m, nn.Embedding)}
+    return {name: by_weight[id(m.weight)] for name, m in modules.items()
+            if _linear_dims(m) is not None and id(m.weight) in by_weight}
+
+
 def plan_for_model(module: nn.Module, world_size: int, model_name: str = "") -> Plan:
     """The Megatron plan the C++ planner emits, derived from the module structure:
-    GPT-2 blocks: attn.c_attn column (whole heads) → attn.c_proj row, mlp.c_fc column →
-    mlp.c_proj row; nn.Embedding with a divisible vocabulary (token embeddings) vocab;
-    in nn.Sequential, Linear → [elementwise]* → Linear pairs column → row; Conv2d
-    conv_out_channel; every other module holding parameters replicated."""
+    - GPT-2 blocks: attn.c_attn column (whole heads) → attn.c_proj row, mlp.c_fc column →
+      mlp.c_proj row;
+    - Llama-style attention (q_proj, k_proj, v_proj column → o_proj row; heads on q_proj) and MLP
+      (gate_proj, up_proj column → down_proj row), when heads and KV heads divide;
+    - BERT: attention.self.{query,key,value} column → attention.output.dense row,
+      intermediate.dense column → output.dense row, pooler.dense column with gather_output;
+    - token embeddings (wte, embed_tokens, word_embeddings) with a divisible vocabulary: vocab;
+    - the LM head (lm_head): column with gather_output; a head tied to the token embedding
+      splits with it (same vocabulary shard) or, when the vocabulary does not divide, neither does;
+    - in nn.Sequential, Linear → [elementwise]* → Linear pairs column → row; Conv2d
+      conv_out_channel; every other module holding parameters replicated."""
     modules = dict(module.named_modules())
+    n = world_size
     layers: list[LayerPlan] = []
     taken: set[str] = set()
 
@@ -204,18 +234,61 @@ def plan_for_model(module: nn.Module, world_size: int, model_name: str = "") -> 
         layers.append(lp)
         taken.add(lp.module)
 
+    def pre(name: str) -> str:
+        return f"{name}." if name else ""
+
+    def col_ok(m) -> bool:
+        d = _linear_dims(m)
+        return d is not None and d[1] % n == 0
+
+    def row_ok(m) -> bool:
+        d = _linear_dims(m)
+        return d is not None and d[0] % n == 0
+
     for name, m in modules.items():
         if name in taken:
             continue
+        p = pre(name)
         if hasattr(m, "c_attn") and hasattr(m, "num_heads") and hasattr(m, "c_proj") \
                 and not getattr(m, "is_cross_attention", False) \
-                and m.num_heads % world_size == 0:
-            add(LayerPlan(f"{name}.c_attn", "column", heads=m.num_heads))
-            add(LayerPlan(f"{name}.c_proj", "row"))
-        elif hasattr(m, "c_fc") and hasattr(m, "c_proj") and _linear_dims(m.c_fc) \
-                and _linear_dims(m.c_fc)[1] % world_size == 0:
-            add(LayerPlan(f"{name}.c_fc", "column"))
-            add(LayerPlan(f"{name}.c_proj", "row"))
+                and m.num_heads % n == 0:
+            add(LayerPlan(f"{p}c_attn", "column", heads=m.num_heads))
+            add(LayerPlan(f"{p}c_proj", "row"))
+        elif hasattr(m, "c_fc") and hasattr(m, "c_proj") and col_ok(m.c_fc) and row_ok(m.c_proj):
+            add(LayerPlan(f"{p}c_fc", "column"))
+            add(LayerPlan(f"{p}c_proj", "row"))
+        elif all(hasattr(m, k) for k in ("q_proj", "k_proj", "v_proj", "o_proj")):
+            heads = _heads(m, "num_heads", "num_attention_heads")
+            kv = _heads(m, "num_key_value_heads", "num_kv_heads") or heads
+            if heads and heads % n == 0 and kv % n == 0 \
+                    and all(col_ok(getattr(m, k)) for k in ("q_proj", "k_proj", "v_proj")) \
+                    and row_ok(m.o_proj):
+                add(LayerPlan(f"{p}q_proj", "column", heads=heads))
+                add(LayerPlan(f"{p}k_proj", "column"))
+                add(LayerPlan(f"{p}v_proj", "column"))
+                add(LayerPlan(f"{p}o_proj", "row"))
+        elif all(hasattr(m, k) for k in ("gate_proj", "up_proj", "down_proj")):
+            if col_ok(m.gate_proj) and col_ok(m.up_proj) and row_ok(m.down_proj):
+                add(LayerPlan(f"{p}gate_proj", "column"))
+                add(LayerPlan(f"{p}up_proj", "column"))
+                add(LayerPlan(f"{p}down_proj", "row"))
+        elif hasattr(m, "attention") and hasattr(m, "intermediate") and hasattr(m, "output") \
+                and hasattr(getattr(m.attention, "self", None), "query"):
+            att = m.attention.self
+            heads = _heads(att, "num_attention_heads")
+            if heads and heads % n == 0 \
+                    and all(col_ok(getattr(att, k)) for k in ("query", "key", "value")) \
+                    and row_ok(m.attention.output.dense):
+                add(LayerPlan(f"{p}attention.self.query", "column", heads=heads))
+                add(LayerPlan(f"{p}attention.self.key", "column"))
+                add(LayerPlan(f"{p}attention.self.value", "column"))
+                add(LayerPlan(f"{p}attention.output.dense", "row"))
+            if col_ok(m.intermediate.dense) and row_ok(m.output.dense):
+                add(LayerPlan(f"{p}intermediate.dense", "column"))
+                add(LayerPlan(f"{p}output.dense", "row"))
+        elif type(m).__name__.endswith("Pooler") and isinstance(getattr(m, "dense", None), nn.Linear) \
+                and col_ok(m.dense):
+            add(LayerPlan(f"{p}dense", "column", gather_output=True))
         elif isinstance(m, nn.Sequential):
             kids = list(m.named_children())
             i = 0
@@ -225,30 +298,56 @@ def plan_for_model(module: nn.Module, world_size: int, model_name: str = "") -> 
                     j += 1
                 a, b = kids[i], kids[j] if j < len(kids) else (None, None)
                 if isinstance(a[1], nn.Linear) and isinstance(b[1], nn.Linear) \
-                        and a[1].out_features % world_size == 0:
-                    pre = f"{name}." if name else ""
-                    add(LayerPlan(pre + a[0], "column"))
-                    add(LayerPlan(pre + b[0], "row"))
+                        and a[1].out_features % n == 0 and b[1].in_features % n == 0:
+                    add(LayerPlan(p + a[0], "column"))
+                    add(LayerPlan(p + b[0], "row"))
                     i = j + 1
                 else:
                     i += 1
         elif isinstance(m, nn.Conv2d) and m.groups == 1 and m.padding_mode == "zeros" \
-                and m.out_channels % world_size == 0:
+                and m.out_channels % n == 0:
             add(LayerPlan(name, "conv_out_channel"))
-        elif isinstance(m, nn.Embedding) and name.rsplit(".", 1)[-1] in ("wte", "embed_tokens",
-                                                                         "word_embeddings") \
-                and m.num_embeddings % world_size == 0:
+        elif isinstance(m, nn.Embedding) and name.rsplit(".", 1)[-1] in _VOCAB_NAMES \
+                and m.num_embeddings % n == 0:
             add(LayerPlan(name, "vocab"))
-    replicated = tuple(n for n, m in modules.items()
-                       if n not in taken and any(True for _ in m.parameters(recurse=False)))
+    # Output heads: an LM head splits column-parallel (logits gathered); a tied one only together
+    # with its embedding.
+    tied = _tied_pairs(modules)
+    for name, m in modules.items():
+        if name.rsplit(".", 1)[-1] != "lm_head" or name in taken or not col_ok(m):
+            continue
+        if name in tied and tied[name] not in taken:
+            continue
+        add(LayerPlan(name, "column", gather_output=True))
+    replicated = tuple(nm for nm, m in modules.items()
+                       if nm not in taken and any(True for _ in m.parameters(recurse=False)))
     notes = ("derived by graphs.tp.plan_for_model",)
     plan = Plan(world_size, model_name or type(module).__name__, tuple(layers), replicated, notes)
     return validate_plan(plan.to_json(), module)
 
 
+def _check_ties(plan: Plan, modules: dict) -> None:
+    """A head tied to an embedding splits with it (vocab + column over the same rows) or not at
+    all: splitting one alone would break the tie."""
+    split = {lp.module: lp for lp in plan.layers if lp.strategy != "replicate"}
+    for head, emb in _tied_pairs(modules).items():
+        h, e = split.get(head), split.get(emb)
+        if h is None and e is None:
+            continue
+        if h is None or e is None:
+            one, other = (emb, head) if h is None else (head, emb)
+            raise ValueError(f"{one}: weight tied to '{other}', which the plan does not split; "
+                             f"split both ('{emb}' vocab, '{head}' column) or neither")
+        if e.strategy != "vocab" or h.strategy != "column" or h.heads is not None:
+            raise ValueError(f"{head}: tied to '{emb}': needs '{emb}' vocab and '{head}' column "
+                             f"(no heads), got {e.strategy} and {h.strategy}")
+
+
 def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
     """Replaces, in place, every module the plan splits with its tensor-parallel version holding
     only this rank's shard; attention modules whose QKV is split get their head counts divided.
+    A column head tied to a vocab-parallel embedding shares the embedding's shard Parameter (its
+    rows are the same vocabulary range), so the tie holds after conversion.
     torch.distributed must be initialised with the plan's world size. Returns `model`."""
     import torch.distributed as dist
     if isinstance(plan, dict):
@@ -259,7 +358,11 @@ def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
     if n != plan.world_size:
         raise ValueError(f"plan is for world size {plan.world_size}, torch.distributed has {n}")
     modules = dict(model.named_modules())
-    for lp in plan.layers:
+    _check_ties(plan, modules)
+    tied = _tied_pairs(modules)
+    converted: dict[str, nn.Module] = {}
+    # Embeddings first, so that a tied head finds its embedding's shard.
+    for lp in sorted(plan.layers, key=lambda lp: lp.strategy != "vocab"):
         m = modules[lp.module]
         new: nn.Module | None = None
         with torch.no_grad():
@@ -267,6 +370,12 @@ def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
                 packed = _packed(lp.module, modules) if lp.heads is not None else 1
                 new = ColumnParallelLinear(m.weight, m.bias, gather_output=lp.gather_output,
                                            packed=packed, conv1d_layout=_is_conv1d(m), group=group)
+                if lp.module in tied:
+                    shard = converted[tied[lp.module]].weight
+                    if shard.shape != new.weight.shape or not torch.equal(shard, new.weight):
+                        raise ValueError(f"{lp.module}: tied shard does not match "
+                                         f"'{tied[lp.module]}'s (internal error)")
+                    new.weight = shard  # one Parameter: the tie holds
             elif lp.strategy == "row":
                 new = RowParallelLinear(m.weight, m.bias, input_is_parallel=lp.input_is_parallel,
                                         conv1d_layout=_is_conv1d(m), group=group)
@@ -276,6 +385,7 @@ def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
                 new = ChannelParallelConv2d(m, group=group)
         if new is None:
             continue
+        converted[lp.module] = new
         parent, leaf = _parent(lp.module, modules)
         setattr(parent, leaf, new)
         if lp.heads is not None and not lp.gather_output:

@@ -1,12 +1,21 @@
 """Differential check of the TP converter: sharded model vs the unsharded one.
 
-    python -m graphs.tp.verify --model gpt2-small-test|mlp|cnn --world-size N [--timeout S]
+    python -m graphs.tp.verify --model NAME[,NAME...] --world-size N[,N...] [--timeout S]
+
+NAME: gpt2-small-test (GPT2Model), gpt2-lm-test (GPT2LMHeadModel, tied LM head), llama-test
+(LlamaForCausalLM, grouped-query attention), bert-test (BertModel with pooler), mlp, cnn — small
+transformers configs with random weights — and gpt2, bert-base: the real GPT-2 and BERT-base
+configs (random weights), whose plan comes from the C++ planner (`graphs tp ZOO --format json`).
 
 Spawns N gloo processes on CPU. Every rank builds the model with the same seed, converts a copy
-with `plan_for_model`, runs forward on the same input, one backward and one SGD step, and
-compares: outputs, the gradient of every original parameter and the parameters after the step
-(shards all-gathered back to the original layout), max abs error against a tolerance (1e-5 for
-fp32). Prints one JSON line per check (forward, grad, sgd_step, param_bytes); exit status 1 when
+(plan: `plan_for_model`, or the C++ planner's for gpt2 / bert-base), runs forward on the same
+input, one backward and one SGD step, and compares: outputs, the gradient of every original
+parameter and the parameters and outputs after the step (shards all-gathered back to the original
+layout), max abs error against a tolerance (1e-5 for fp32; models marked so get 1e-5 relative to
+the output's largest magnitude). Per-rank parameter bytes: their sum = total + (N − 1) ×
+replicated bytes, and — where the plan comes from the C++ planner — each rank's bytes equal the
+planner's `analysis.parameters.per_rank` × 4 exactly, and `plan_for_model` agrees with its
+plan. One JSON line per check (forward, grad, sgd_step, param_bytes, planner); exit status 1 when
 a check fails or a rank fails or hangs, 2 on bad usage.
 """
 
@@ -16,13 +25,21 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import traceback
+from pathlib import Path
 
-MODELS = ("gpt2-small-test", "mlp", "cnn")
+# name → the C++ zoo model with the same architecture and module names (None: no counterpart).
+ZOO = {"gpt2-small-test": None, "gpt2-lm-test": None, "llama-test": None, "bert-test": None,
+       "mlp": None, "cnn": None, "gpt2": "gpt2", "bert-base": "bert-base"}
+MODELS = tuple(ZOO)
 TOLERANCE = 1e-5
+SEQ = 16
+BATCH = 2
 
 
 def build_model(name: str):
@@ -30,6 +47,7 @@ def build_model(name: str):
     import torch
     from torch import nn
     torch.manual_seed(0)
+    drop = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
     if name == "mlp":
         model = nn.Sequential(nn.Linear(32, 128), nn.GELU(), nn.Linear(128, 32), nn.LayerNorm(32),
                               nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 16))
@@ -38,22 +56,73 @@ def build_model(name: str):
         model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2),
                               nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
         x = torch.randn(2, 3, 16, 16)
-    elif name == "gpt2-small-test":
-        from transformers import GPT2Config, GPT2Model
-        cfg = GPT2Config(n_layer=2, n_embd=128, n_head=4, vocab_size=1000, n_positions=64,
-                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-                         bos_token_id=0, eos_token_id=0)
+    elif name in ("gpt2-small-test", "gpt2-lm-test", "gpt2"):
+        from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
+        cfg = (GPT2Config(**drop) if name == "gpt2" else
+               GPT2Config(n_layer=2, n_embd=128, n_head=4, vocab_size=1000, n_positions=64,
+                          bos_token_id=0, eos_token_id=0, **drop))
         cfg._attn_implementation = "eager"
-        model = GPT2Model(cfg)
-        x = torch.randint(0, 1000, (2, 16))
+        model = GPT2Model(cfg) if name == "gpt2-small-test" else GPT2LMHeadModel(cfg)
+        x = torch.randint(0, cfg.vocab_size, (BATCH, SEQ))
+    elif name == "llama-test":
+        from transformers import LlamaConfig, LlamaForCausalLM
+        cfg = LlamaConfig(hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+                          num_attention_heads=8, num_key_value_heads=4, vocab_size=512,
+                          max_position_embeddings=64, tie_word_embeddings=False,
+                          bos_token_id=0, eos_token_id=0, pad_token_id=0)
+        cfg._attn_implementation = "eager"
+        model = LlamaForCausalLM(cfg)
+        x = torch.randint(0, cfg.vocab_size, (BATCH, SEQ))
+    elif name in ("bert-test", "bert-base"):
+        from transformers import BertConfig, BertModel
+        bdrop = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        cfg = (BertConfig(**bdrop) if name == "bert-base" else
+               BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                          intermediate_size=256, vocab_size=512, max_position_embeddings=64,
+                          pad_token_id=0, **bdrop))
+        cfg._attn_implementation = "eager"
+        model = BertModel(cfg)
+        x = torch.randint(0, cfg.vocab_size, (BATCH, SEQ))
     else:
         raise ValueError(f"unknown model '{name}' (one of {', '.join(MODELS)})")
     return model.eval(), x
 
 
+def graphs_binary() -> str | None:
+    """$GRAPHS_BIN, else `graphs` next to this interpreter, else `graphs` on PATH."""
+    env = os.environ.get("GRAPHS_BIN")
+    if env:
+        return env
+    beside = Path(sys.executable).parent / "graphs"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("graphs")
+
+
+def planner_plan(zoo: str, world_size: int) -> dict:
+    """The C++ planner's plan + analysis for `zoo` at fp32 (`graphs tp ZOO --format json`)."""
+    binary = graphs_binary()
+    if binary is None:
+        raise RuntimeError("graphs binary not found: set GRAPHS_BIN or install the graphs package "
+                           "(its planner's per-rank figures are what this check compares with)")
+    cmd = [binary, "tp", zoo, "--world-size", str(world_size), "--precision", "fp32",
+           "--batch", str(BATCH), "--seq-len", str(SEQ), "--format", "json"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
+    return json.loads(p.stdout)
+
+
 def _forward(model, x):
+    import torch
     out = model(x)
-    return out.last_hidden_state if hasattr(out, "last_hidden_state") else out
+    for key in ("logits", "last_hidden_state"):
+        if hasattr(out, key):
+            y = getattr(out, key)
+            pooled = getattr(out, "pooler_output", None)
+            # BertModel: the pooler (a gathered column-parallel head) is checked too.
+            return y if pooled is None else torch.cat([y.flatten(), pooled.flatten()])
+    return out
 
 
 def _max_err(a, b) -> float:
@@ -71,7 +140,8 @@ def _param_bytes(model) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
-def run_rank(rank: int, world_size: int, port: int, model_names: list, out_dir: str) -> None:
+def run_rank(rank: int, world_size: int, port: int, model_names: list, plans: dict,
+             out_dir: str) -> None:
     """One process of the spawned group: runs the checks of every model in `model_names`; rank 0
     writes them to OUT_DIR/results.json, a failing rank its traceback to OUT_DIR/error.RANK."""
     import torch
@@ -82,7 +152,7 @@ def run_rank(rank: int, world_size: int, port: int, model_names: list, out_dir: 
     try:
         results = []
         for name in model_names:
-            results += _check_model(name, world_size)
+            results += _check_model(name, world_size, plans.get(name))
         if rank == 0:
             with open(os.path.join(out_dir, "results.json"), "w") as f:
                 json.dump(results, f)
@@ -106,19 +176,28 @@ def _max_param_err(ref, tp, tp_tensor) -> tuple[float, str]:
     return worst, worst_name
 
 
-def _check_model(model_name: str, world_size: int) -> list[dict]:
+def _split_set(plan) -> set:
+    return {(lp.module, lp.strategy, lp.gather_output if lp.strategy == "column" else None)
+            for lp in plan.layers if lp.strategy != "replicate"}
+
+
+def _check_model(model_name: str, world_size: int, planner: dict | None) -> list[dict]:
     import torch
     import torch.distributed as dist
-    from graphs.tp.convert import convert, plan_for_model
+    from graphs.tp.convert import convert, plan_for_model, validate_plan
     ref, x = build_model(model_name)
-    plan = plan_for_model(ref, world_size, model_name)
+    derived = plan_for_model(ref, world_size, model_name)
+    plan = validate_plan({k: v for k, v in planner.items() if k != "analysis"}, ref) \
+        if planner is not None else derived
     tp = convert(copy.deepcopy(ref), plan)
-    common = {"model": model_name, "world_size": world_size, "tolerance": TOLERANCE}
+    common = {"model": model_name, "world_size": world_size, "tolerance": TOLERANCE,
+              "plan_source": "graphs tp (C++ planner)" if planner is not None else "plan_for_model"}
     results = []
 
     y_ref, y_tp = _forward(ref, x), _forward(tp, x)
     err = _max_err(y_ref, y_tp)
-    results.append({"check": "forward", **common, "max_abs_error": err, "ok": err <= TOLERANCE})
+    results.append({"check": "forward", **common, "max_abs_error": err,
+                    "max_abs_output": float(y_ref.detach().abs().max()), "ok": err <= TOLERANCE})
 
     y_ref.pow(2).mean().backward()
     y_tp.pow(2).mean().backward()
@@ -145,9 +224,22 @@ def _check_model(model_name: str, world_size: int) -> list[dict]:
 
     replicated = sum(p.numel() * p.element_size() for n, p in ref.named_parameters()
                      if whole_on_every_rank(n))
-    results.append({"check": "param_bytes", **common, "per_rank_bytes": per_rank,
-                    "total_bytes": total, "replicated_bytes": replicated,
-                    "ok": sum(per_rank) == total + (world_size - 1) * replicated})
+    row = {"check": "param_bytes", **common, "per_rank_bytes": per_rank, "total_bytes": total,
+           "replicated_bytes": replicated}
+    ok = sum(per_rank) == total + (world_size - 1) * replicated
+    if planner is not None:
+        params = planner["analysis"]["parameters"]
+        row["planner_per_rank_bytes"] = params["per_rank"] * 4
+        row["planner_total_bytes"] = params["total"] * 4
+        ok = ok and all(b == params["per_rank"] * 4 for b in per_rank) \
+            and total == params["total"] * 4
+    results.append({**row, "ok": ok})
+
+    if planner is not None:
+        a, b = _split_set(plan), _split_set(derived)
+        results.append({"check": "planner", **common, "split_layers": len(a),
+                        "only_in_cpp_plan": sorted(map(str, a - b))[:5],
+                        "only_in_plan_for_model": sorted(map(str, b - a))[:5], "ok": a == b})
     return results
 
 
@@ -160,19 +252,21 @@ def _free_port() -> int:
 def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[dict]:
     """Runs the checks of one model name or a list of them on `world_size` spawned gloo processes
     (one process group for all); returns one dict per check.
-    Raises RuntimeError when a rank fails or the run exceeds `timeout_s` (hung collective)."""
+    Raises RuntimeError when a rank fails, the planner cannot be run, or the run exceeds
+    `timeout_s` (hung collective)."""
     import time
     import torch.multiprocessing as mp
     from torch.multiprocessing.spawn import ProcessException
     model_names = [model_names] if isinstance(model_names, str) else list(model_names)
     for m in model_names:
         if m not in MODELS:
-            raise ValueError(f"unknown model '{m}' (one of {', '.join(MODELS)})")
+            raise ValueError(f"unknown model '{m}'{_did_you_mean(m)} (one of {', '.join(MODELS)})")
     model_name = ",".join(model_names)
     if world_size < 1:
         raise ValueError(f"world size must be >= 1, got {world_size}")
+    plans = {m: planner_plan(ZOO[m], world_size) for m in model_names if ZOO[m] is not None}
     with tempfile.TemporaryDirectory(prefix="graphs-tp-") as out_dir:
-        ctx = mp.spawn(run_rank, args=(world_size, _free_port(), model_names, out_dir),
+        ctx = mp.spawn(run_rank, args=(world_size, _free_port(), model_names, plans, out_dir),
                        nprocs=world_size, join=False)
         deadline = time.monotonic() + timeout_s
         try:
@@ -195,26 +289,50 @@ def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[d
             return json.load(f)
 
 
+def _did_you_mean(name: str) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, MODELS, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _world_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(f"--world-size expects N or a comma list of N, got '{text}'") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise ValueError(f"--world-size must be >= 1, got '{text}'")
+    return sizes
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m graphs.tp.verify", description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}, or a comma list")
-    ap.add_argument("--world-size", type=int, required=True)
+    ap.add_argument("--world-size", required=True, help="N or a comma list (2,4)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a hung run fails")
     a = ap.parse_args(argv)
-    if a.world_size < 1:
-        ap.error(f"--world-size must be >= 1, got {a.world_size}")
     try:
-        results = run_verify(a.model.split(","), a.world_size, a.timeout)
+        sizes = _world_sizes(a.world_size)
+        names = [m for m in a.model.split(",") if m]
+        for m in names:
+            if m not in MODELS:
+                raise ValueError(f"unknown model '{m}'{_did_you_mean(m)} (one of {', '.join(MODELS)})")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except RuntimeError as e:
-        print(json.dumps({"check": "run", "model": a.model, "world_size": a.world_size,
-                          "ok": False, "error": str(e)}))
-        return 1
-    for r in results:
-        print(json.dumps(r))
-    return 0 if all(r["ok"] for r in results) else 1
+    all_ok = True
+    for n in sizes:
+        try:
+            results = run_verify(names, n, a.timeout)
+        except RuntimeError as e:
+            print(json.dumps({"check": "run", "model": a.model, "world_size": n,
+                              "ok": False, "error": str(e)}), flush=True)
+            all_ok = False
+            continue
+        for r in results:
+            print(json.dumps(r), flush=True)
+        all_ok = all_ok and all(r["ok"] for r in results)
+    return 0 if all_ok else 1
 
 
 if __name__ == "__main__":

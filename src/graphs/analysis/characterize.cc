@@ -15,9 +15,15 @@ double Characterization::arithmetic_intensity() const {
 }
 
 bool is_parameter(const Value& v) {
-  if (v.kind != ValueKind::kInitializer || !is_floating(v.type.dtype)) return false;
+  if (v.kind != ValueKind::kInitializer) return false;
   const auto n = v.type.numel();
-  return n && *n > 1;
+  if (!n) return false;
+  if (is_floating(v.type.dtype)) return *n > 1;
+  // Quantized weights: 8- and 4-bit integer initializers of rank ≥ 2 (per-channel scales and
+  // zero points are rank ≤ 1; token ids and shape constants are int64).
+  const DType d = v.type.dtype;
+  return (d == DType::kInt8 || d == DType::kUInt8 || d == DType::kInt4 || d == DType::kUInt4) &&
+         v.type.rank() >= 2;
 }
 
 bool is_running_statistic(const Node& node, std::size_t input) {
@@ -121,8 +127,7 @@ Result<Characterization> characterize(const Graph& graph, const PrecisionMap& pr
   for (ValueId id : std::set<ValueId>(graph.initializers.begin(), graph.initializers.end())) {
     const Value& v = graph.value(id);
     if (is_parameter(v)) {
-      ch.weight_bytes += static_cast<double>(*v.type.numel()) *
-                         dtype_bits(precision.map(v.type.dtype)) / 8.0;
+      ch.weight_bytes += static_cast<double>(*v.type.numel()) * dtype_bits(precision.map(v)) / 8.0;
     }
   }
   for (ValueId v : graph.inputs) {

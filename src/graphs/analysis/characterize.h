@@ -3,7 +3,8 @@
 //
 // Conventions (docs/conventions.md):
 // - A parameter is an element of a floating-point initializer with more than one element
-//   (scalars are constants, not parameters). A shared initializer counts once in the totals.
+//   (scalars are constants, not parameters), or of an 8-/4-bit integer initializer of rank ≥ 2
+//   (a quantized weight). A shared initializer counts once in the totals.
 //   BatchNormalization's input_mean and input_var are running statistics (PyTorch buffers): they
 //   count as weight bytes but not as parameters.
 // - MACs come from conv, gemm, matmul and attention products; FLOPs = 2 × MACs + the per-element

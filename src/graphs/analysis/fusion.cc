@@ -13,7 +13,7 @@ bool takes_prologue(OpClass c) {
 
 double value_bytes(const Value& v, const PrecisionMap& p) {
   const auto n = v.type.numel();
-  return n ? static_cast<double>(*n) * dtype_bits(p.map(v.type.dtype)) / 8.0 : 0;
+  return n ? static_cast<double>(*n) * dtype_bits(p.map(v)) / 8.0 : 0;
 }
 
 double first_output_numel(const Graph& g, const Node& n) {

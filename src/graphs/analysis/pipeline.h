@@ -2,6 +2,7 @@
 // source → Graph → bind dims → infer shapes → characterize → partition → estimate per target.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "graphs/analysis/fusion.h"
 #include "graphs/analysis/shape_inference.h"
 #include "graphs/common/status.h"
+#include "graphs/estimate/llm_phases.h"
 #include "graphs/estimate/roofline.h"
 #include "graphs/ir/graph.h"
 
@@ -16,16 +18,29 @@ namespace graphs {
 
 class HardwareRegistry;
 
-/// A precision as the user names it ("fp32", "tf32", "fp16", "bf16", "fp8", "int8") and the
-/// dtype mapping it implies for bytes (tf32 keeps fp32 storage).
+/// Precisions as the user names them and the dtype mapping they imply for bytes (tf32 keeps fp32
+/// storage). `name` is the compute and activation precision (the peak the estimators use);
+/// weights and the KV cache may each have their own (`--weight-precision int4` is weight-only
+/// quantization: the matmuls still run at `name`, reading 4-bit weights).
 struct Precision {
-  std::string name;
+  std::string name;        // activations and compute: fp32 tf32 fp16 bf16 fp8 int8
+  std::string weights;     // weights: the above or int4; = name unless set
+  std::string kv_cache;    // KV cache: fp32 fp16 bf16 fp8 int8 int4; = name (tf32: fp32) unless set
   PrecisionMap map;
+  /// Bytes per element of the KV cache and of activations.
+  double kv_bytes() const;
+  double activation_bytes() const;
 };
 
-/// Error kInvalidArgument with a did-you-mean for unknown names.
+/// Error kInvalidArgument with a did-you-mean for unknown names; "int4" as the compute precision
+/// is refused ("int4 is weight-only: use --weight-precision int4 with --precision fp16|bf16|int8").
 Result<Precision> parse_precision(const std::string& name);
+/// The three at once; empty `weights` / `kv_cache` mean "as `name`".
+Result<Precision> parse_precisions(const std::string& name, const std::string& weights,
+                                   const std::string& kv_cache);
 std::vector<std::string> precision_names();
+std::vector<std::string> weight_precision_names();
+std::vector<std::string> kv_precision_names();
 
 struct LoadedModel {
   Graph graph;
@@ -45,7 +60,12 @@ struct AnalyzeRequest {
   std::string model;
   DimBindings dims;
   std::string precision = "fp32";
+  std::string weight_precision;       // "" = as precision
+  std::string kv_precision;           // "" = as precision
   std::vector<std::string> hardware;  // IDs; empty: characterization only
+  std::string phase;                  // "" (whole forward), "prefill" or "decode" (LLMs)
+  bool cuda_graphs = false;           // EstimateOptions::cuda_graphs
+  std::string mapper = "auto";        // EstimateOptions::mapper
 };
 
 struct Analysis {
@@ -55,6 +75,11 @@ struct Analysis {
   Characterization characterization;
   Partition partition;                 // fused kernels
   std::vector<Estimate> estimates;     // one per requested hardware, in request order
+  /// With a phase: the transformer facts, the sequence-1 (decode step) estimates and the phase
+  /// figures, one per hardware. `estimates` are then the prefill (graph at batch, seq_len).
+  std::optional<LlmFacts> llm;
+  std::vector<Estimate> decode_estimates;
+  std::vector<LlmPhaseEstimate> phases;
   double analysis_s = 0;               // bind, infer, characterize, partition, estimate
 };
 

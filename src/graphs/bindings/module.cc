@@ -3,7 +3,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdlib>
+
 #include "graphs/analysis/pipeline.h"
+#include "graphs/bench/orchestrator.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
 #include "graphs/zoo/zoo.h"
@@ -58,6 +61,34 @@ py::object analyze(const std::string& model, const std::vector<std::string>& har
   return py::module_::import("json").attr("loads")(json_text);
 }
 
+// `graphs bench` from Python: `config_json` is the settings object of bench/settings.h; the report
+// (the `-o x.json` document) comes back as a JSON string. Bad settings → ValueError; a JSONL file
+// or work directory that cannot be written → OSError. Conversion failures are in the report, not
+// exceptions. The workers' interpreter defaults to this one (sys.executable).
+std::string bench(const std::string& config_json) {
+  auto parsed = nlohmann::json::parse(config_json, nullptr, false);
+  if (parsed.is_discarded()) throw py::value_error("bench config is not valid JSON");
+  auto settings = graphs::bench::settings_from_json(parsed);
+  if (!settings.ok()) raise(settings.error());
+  if (settings->python.empty() && settings->worker_command.empty() &&
+      std::getenv("GRAPHS_PYTHON") == nullptr && std::getenv("GRAPHS_WORKER_COMMAND") == nullptr) {
+    settings->python = py::module_::import("sys").attr("executable").cast<std::string>();
+  }
+  auto resolved = graphs::bench::resolve(*settings);
+  if (!resolved.ok()) raise(resolved.error());
+  std::string out;
+  {
+    py::gil_scoped_release release;
+    auto report = graphs::bench::run_bench(*resolved);
+    if (!report.ok()) {
+      py::gil_scoped_acquire acquire;
+      raise(report.error());
+    }
+    out = report->to_json().dump();
+  }
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_graphs, m) {
@@ -75,4 +106,7 @@ PYBIND11_MODULE(_graphs, m) {
     return registry->ids();
   });
   m.def("zoo_names", [] { return graphs::zoo_names(); });
+  m.def("bench", &bench, py::arg("config_json"),
+        "Run `graphs bench` with the settings in CONFIG_JSON (docs/bench.md); returns the report "
+        "as a JSON string. The GIL is released while the workers run.");
 }

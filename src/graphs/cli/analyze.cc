@@ -1,6 +1,7 @@
 // graphs analyze MODEL [--hardware ID,...] [--batch N] [--seq-len N] [--dim NAME=N]
-//                [--precision P] [--per-kernel] [--per-node] [--format text|json|md] [-o FILE]
-//                [--timing]
+//                [--precision P] [--weight-precision P] [--kv-precision P]
+//                [--phase prefill|decode] [--cuda-graphs] [--mapper auto|roofline|gpu|systolic]
+//                [--per-kernel] [--per-node] [--format text|json|md] [-o FILE] [--timing]
 #include <chrono>
 #include <cstdio>
 
@@ -10,6 +11,7 @@
 #include "graphs/cli/commands.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
+#include "graphs/report/html_report.h"
 #include "graphs/zoo/zoo.h"
 
 namespace graphs::cli {
@@ -20,6 +22,11 @@ struct AnalyzeOptions {
   std::vector<std::string> hardware{"host"};
   ModelOptions model_options;
   std::string precision = "fp32";
+  std::string weight_precision;
+  std::string kv_precision;
+  std::string phase;
+  std::string mapper = "auto";
+  bool cuda_graphs = false;
   std::string format = "text";
   std::string output;
   bool per_kernel = false;
@@ -28,7 +35,8 @@ struct AnalyzeOptions {
 };
 
 int run(const AnalyzeOptions& o) {
-  auto format = parse_report_format(o.format);
+  const bool html = o.format == "html";  // graphs/report/html_report.h
+  auto format = parse_report_format(html ? "text" : o.format);
   if (!format.ok()) return report_error(format.error());
   auto dims = to_bindings(o.model_options);
   if (!dims.ok()) return report_error(dims.error());
@@ -38,6 +46,11 @@ int run(const AnalyzeOptions& o) {
   request.model = o.model;
   request.dims = *dims;
   request.precision = o.precision;
+  request.weight_precision = o.weight_precision;
+  request.kv_precision = o.kv_precision;
+  request.phase = o.phase;
+  request.mapper = o.mapper;
+  request.cuda_graphs = o.cuda_graphs;
   request.hardware = o.hardware;
   auto analysis = analyze(request, *registry);
   if (!analysis.ok()) return report_error(analysis.error());
@@ -45,7 +58,8 @@ int run(const AnalyzeOptions& o) {
   ReportOptions ro;
   ro.per_kernel = o.per_kernel;
   ro.per_node = o.per_node;
-  const std::string text = render_analysis(*analysis, *format, ro);
+  const std::string text = html ? render_analysis_html(*analysis, *registry)
+                                : render_analysis(*analysis, *format, ro);
   auto written = write_output(o.output, text);
   const double report_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -73,11 +87,26 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
       ->delimiter(',')
       ->capture_default_str();
   add_model_options(*cmd, opts->model_options);
-  cmd->add_option("--precision", opts->precision, "fp32|tf32|fp16|bf16|fp8|int8")
+  cmd->add_option("--precision", opts->precision,
+                  "compute and activation precision: fp32|tf32|fp16|bf16|fp8|int8")
+      ->capture_default_str();
+  cmd->add_option("--weight-precision", opts->weight_precision,
+                  "weight precision (default: --precision): fp32|tf32|fp16|bf16|fp8|int8|int4 "
+                  "(int4: weight-only)");
+  cmd->add_option("--kv-precision", opts->kv_precision,
+                  "KV-cache precision for --phase (default: --precision): "
+                  "fp32|fp16|bf16|fp8|int8|int4");
+  cmd->add_option("--phase", opts->phase,
+                  "LLM phase: prefill (time to first token of --seq-len tokens) or decode (time "
+                  "per output token with --seq-len tokens in the KV cache)");
+  cmd->add_flag("--cuda-graphs", opts->cuda_graphs,
+                "kernels replayed from a CUDA graph: per-kernel overhead without host launches");
+  cmd->add_option("--mapper", opts->mapper,
+                  "auto (from the hardware kind)|roofline|gpu|systolic")
       ->capture_default_str();
   cmd->add_flag("--per-kernel", opts->per_kernel, "list every fused kernel");
   cmd->add_flag("--per-node", opts->per_node, "list every node");
-  cmd->add_option("--format", opts->format, "text|json|md")->capture_default_str();
+  cmd->add_option("--format", opts->format, "text|json|md|html")->capture_default_str();
   cmd->add_option("-o,--output", opts->output, "write the report to FILE instead of stdout");
   cmd->add_flag("--timing", opts->timing,
                 "print parse/analysis/report seconds as one JSON line on stderr");

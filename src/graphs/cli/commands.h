@@ -28,6 +28,11 @@ void add_inspect_command(CLI::App& app, CommandResult& result);
 void add_hardware_command(CLI::App& app, CommandResult& result);
 void add_ops_command(CLI::App& app, CommandResult& result);
 void add_tp_command(CLI::App& app, CommandResult& result);
+void add_sweep_command(CLI::App& app, CommandResult& result);
+void add_compare_command(CLI::App& app, CommandResult& result);
+void add_bench_command(CLI::App& app, CommandResult& result);
+void add_calibrate_command(CLI::App& app, CommandResult& result);
+void add_history_command(CLI::App& app, CommandResult& result);
 
 /// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N.
 struct ModelOptions {

@@ -119,6 +119,11 @@ int main(int argc, char** argv) {
   add_hardware_command(app, result);
   add_ops_command(app, result);
   add_tp_command(app, result);
+  add_sweep_command(app, result);
+  add_compare_command(app, result);
+  add_bench_command(app, result);
+  add_calibrate_command(app, result);
+  add_history_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

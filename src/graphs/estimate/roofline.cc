@@ -1,5 +1,7 @@
 #include "graphs/estimate/roofline.h"
 
+#include "graphs/estimate/mapper.h"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -8,18 +10,11 @@
 namespace graphs {
 namespace {
 
-bool uses_matrix_unit(OpClass c) { return c == OpClass::kConv || c == OpClass::kMatMul; }
-
 double value_bytes(const Value& v, const PrecisionMap& p) {
   const auto n = v.type.numel();
-  return n ? static_cast<double>(*n) * dtype_bits(p.map(v.type.dtype)) / 8.0 : 0;
+  return n ? static_cast<double>(*n) * dtype_bits(p.map(v)) / 8.0 : 0;
 }
 
-std::string known_precisions(const HardwareModel& hw) {
-  std::string out;
-  for (const auto& [k, v] : hw.matrix_peak_flops_per_s) out += (out.empty() ? "" : ", ") + k;
-  return out;
-}
 
 }  // namespace
 
@@ -90,44 +85,44 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
   e.hardware_id = hw.id;
   e.hardware_name = hw.name;
   e.precision = options.precision;
-  const auto matrix_peak = hw.matrix_peak(options.precision);
-  const auto vector_peak = hw.vector_peak(options.precision);
-  if (!matrix_peak || !vector_peak) {
-    return make_error(ErrorCode::kInvalidArgument, hw.id, " has no ", options.precision,
-                      " peak; it supports ", known_precisions(hw));
-  }
-  GRAPHS_CHECK_OR_RETURN(hw.memory_bandwidth_bytes_per_s > 0, ErrorCode::kInvalidArgument, hw.id,
-                         " has no memory bandwidth");
-  e.matrix_peak_flops_per_s = *matrix_peak;
-  e.vector_peak_flops_per_s = *vector_peak;
+  GRAPHS_ASSIGN_OR_RETURN(const MapperTarget target, resolve_target(hw, options));
+  e.mapper = std::string(to_string(target.kind));
+  e.cuda_graphs = options.cuda_graphs;
+  e.matrix_peak_flops_per_s = *hw.matrix_peak(options.precision);
+  e.vector_peak_flops_per_s = *hw.vector_peak(options.precision);
   e.memory_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   e.ridge_point_flop_per_byte = hw.ridge_point(options.precision).value_or(0);
+  if (options.cuda_graphs && !hw.graph_kernel_launch_s) {
+    e.notes.push_back(hw.id + " gives no graph_kernel_launch_s: CUDA graphs change nothing here");
+  }
+  if (target.kind == MapperKind::kGpu && target.l2_bytes_per_s <= 0) {
+    e.notes.push_back(hw.id + " gives no L2 bandwidth: L2 reuse is not modelled");
+  }
+  if ((hw.kind == "tpu" || hw.kind == "npu") && !hw.systolic_array) {
+    e.notes.push_back(hw.id + " gives no systolic_array: plain roofline, no array padding");
+  }
 
-  const auto energy = hw.energy_per_flop(options.precision);
-  GRAPHS_CHECK_OR_RETURN(energy.has_value(), ErrorCode::kInvalidArgument, hw.id,
-                         " has no energy per FLOP at ", options.precision);
-  const double energy_per_flop = *energy;
-  const double bandwidth = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
-  for (const auto& k : part.kernels) {
-    KernelEstimate ke;
-    ke.kernel = k.id;
-    const bool matrix = uses_matrix_unit(k.op_class);
-    const double peak = matrix ? *matrix_peak * hw.efficiency.matrix
-                               : *vector_peak * hw.efficiency.vector;
-    ke.compute_s = k.flops / peak;
-    ke.memory_s = k.bytes() / bandwidth;
-    ke.overhead_s = hw.kernel_launch_s;
-    ke.compute_bound = ke.compute_s >= ke.memory_s;
-    ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
-    ke.energy_j = k.flops * energy_per_flop + k.bytes() * hw.energy_per_dram_byte_j;
+  std::vector<KernelWork> work = kernel_work(graph, ch, part);
+  if (target.kind == MapperKind::kGpu && target.l2_bytes_per_s > 0) {
+    mark_cache_resident_inputs(graph, ch, part, target.l2_capacity_bytes, work);
+  }
+  double matrix_flops = 0, matrix_used = 0;
+  e.kernels.reserve(work.size());
+  for (const KernelWork& w : work) {
+    const KernelEstimate ke = estimate_kernel(w, target);
     e.latency_s += ke.latency_s;
     e.compute_s += ke.compute_s;
     e.memory_s += ke.memory_s;
     e.overhead_s += ke.overhead_s;
     e.dynamic_energy_j += ke.energy_j;
     (ke.compute_bound ? e.compute_bound_kernels : e.memory_bound_kernels)++;
+    if (w.matrix) {
+      matrix_flops += w.flops;
+      matrix_used += w.flops * ke.utilization;
+    }
     e.kernels.push_back(ke);
   }
+  e.matrix_utilization = matrix_flops > 0 ? matrix_used / matrix_flops : 1;
   e.static_energy_j = hw.static_power_w * e.latency_s;
   e.energy_j = e.dynamic_energy_j + e.static_energy_j;
 

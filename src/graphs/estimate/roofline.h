@@ -1,11 +1,14 @@
-// First estimator: a roofline per fused kernel, energy, and peak memory by liveness.
+// The estimator: each fused kernel through the target's mapper (estimate/mapper.h: roofline,
+// GPU with wave quantization and L2, systolic array), energy, and peak memory by liveness.
 //
-// Per kernel k (Williams, Waterman, Patterson, "Roofline", CACM 52(4), 2009):
+// Roofline per kernel k (Williams, Waterman, Patterson, "Roofline", CACM 52(4), 2009):
 //   compute_s = FLOPs_k / (peak(precision, unit) × efficiency(unit))
 //       unit = matrix for conv/matmul kernels, vector otherwise
 //   memory_s  = bytes_k / (DRAM bandwidth × efficiency.memory)
 //       bytes_k = the kernel's boundary bytes (Partition: inputs, weights, outputs)
 //   latency_s = max(compute_s, memory_s) + kernel_launch_s
+// The GPU and systolic mappers refine compute_s by a utilization (tiles, waves, array padding)
+// and memory_s by the L2; see mapper.h.
 // Energy = Σ FLOPs × energy_per_flop_j(precision) + Σ bytes × energy_per_dram_byte_j
 //          + static_power_w × latency_s.
 // Peak memory = weights + peak of live activations over the kernel execution order (a tensor
@@ -27,6 +30,11 @@ namespace graphs {
 struct EstimateOptions {
   std::string precision = "fp32";  // a HardwareModel peak key: fp32, tf32, fp16, bf16, fp8, int8
   double workspace_bytes = 0;      // extra scratch memory (not modelled yet: 0)
+  /// Kernels replayed from a captured graph (CUDA graphs, torch.compile mode="reduce-overhead"):
+  /// the per-kernel overhead is the target's graph_kernel_launch_s instead of kernel_launch_s.
+  bool cuda_graphs = false;
+  /// "auto" (from the hardware's kind), "roofline", "gpu" or "systolic".
+  std::string mapper = "auto";
 };
 
 struct KernelEstimate {
@@ -37,6 +45,14 @@ struct KernelEstimate {
   double latency_s = 0;
   bool compute_bound = false;
   double energy_j = 0;  // dynamic energy only
+  /// Fraction of the matrix peak the kernel's shape can use (tile × wave quantization on GPUs,
+  /// array padding on systolic arrays); 1 for vector kernels and the roofline mapper.
+  double utilization = 1;
+  int thread_blocks = 0;       // GPU GEMMs: blocks launched (0 otherwise)
+  int waves = 0;               // GPU GEMMs: ⌈blocks / SMs⌉
+  int tile_m = 0, tile_n = 0;  // GPU GEMMs: the output tile chosen
+  double dram_bytes = 0;       // bytes from/to DRAM (boundary bytes less L2-resident inputs)
+  double l2_bytes = 0;         // bytes served by the L2 (GPU mapper; 0 when not modelled)
 };
 
 struct MemoryEstimate {
@@ -52,6 +68,8 @@ struct Estimate {
   std::string hardware_id;
   std::string hardware_name;
   std::string precision;
+  std::string mapper;          // "roofline", "gpu", "systolic"
+  bool cuda_graphs = false;
   double latency_s = 0;
   double compute_s = 0;        // Σ kernel compute times
   double memory_s = 0;         // Σ kernel memory times
@@ -65,12 +83,14 @@ struct Estimate {
   double vector_peak_flops_per_s = 0;
   double memory_bandwidth_bytes_per_s = 0;
   double ridge_point_flop_per_byte = 0;
+  double matrix_utilization = 1;  // FLOP-weighted mean utilization of matrix kernels
   MemoryEstimate memory;
   std::vector<KernelEstimate> kernels;  // parallel to Partition::kernels
+  std::vector<std::string> notes;       // modelling caveats for this target
 };
 
 /// Error kInvalidArgument when the hardware has no peak, or no energy per FLOP, at the precision
-/// ("i7-12700k has no fp8 peak; it supports fp32, fp16, ...").
+/// ("i7-12700k has no fp8 peak; it supports fp32, fp16, ...") or the mapper name is unknown.
 Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& ch,
                                    const Partition& partition, const HardwareModel& hw,
                                    const EstimateOptions& options);

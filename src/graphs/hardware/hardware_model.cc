@@ -25,6 +25,20 @@ std::optional<double> lookup(const std::map<std::string, double>& peaks, const s
 
 }  // namespace
 
+const CacheLevel* HardwareModel::cache(const std::string& name) const {
+  for (const auto& c : caches) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+bool HardwareModel::integer_only() const {
+  for (const auto& [p, v] : matrix_peak_flops_per_s) {
+    if (p != "int8" && p != "int4") return false;
+  }
+  return !matrix_peak_flops_per_s.empty();
+}
+
 std::optional<double> HardwareModel::matrix_peak(const std::string& precision) const {
   return lookup(matrix_peak_flops_per_s, precision);
 }

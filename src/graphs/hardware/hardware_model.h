@@ -42,6 +42,16 @@ struct PowerMode {
   std::optional<double> memory_bandwidth_bytes_per_s;
 };
 
+/// A systolic matrix unit (TPU MXU): `count` arrays of `rows` × `cols` multiply-accumulate cells
+/// on the chip. Weight-stationary: a [K, N] weight tile of rows × cols is loaded into an array and
+/// the M rows of the activation stream through it (Jouppi et al., "In-Datacenter Performance
+/// Analysis of a Tensor Processing Unit", ISCA 2017).
+struct SystolicArray {
+  int rows = 0;   // reduction (K) dimension of a tile
+  int cols = 0;   // output (N) dimension of a tile
+  int count = 0;  // arrays on the chip (TPU v4: 2 TensorCores × 4 MXUs = 8)
+};
+
 /// The link between devices of this kind (NVLink, ICI), used for collective cost.
 struct Interconnect {
   std::string name;                   // "NVLink 4"
@@ -73,6 +83,13 @@ struct HardwareModel {
 
   Efficiency efficiency;
   double kernel_launch_s = 0;   // fixed cost per kernel launch / op dispatch
+  /// Cost per kernel when the kernels are replayed from a captured graph (CUDA graphs, an XLA
+  /// program): what remains of kernel_launch_s once the host no longer launches each kernel.
+  /// nullopt when the file gives no figure.
+  std::optional<double> graph_kernel_launch_s;
+
+  /// Systolic matrix units (TPU-like targets); nullopt for parts without them or unpublished.
+  std::optional<SystolicArray> systolic_array;
 
   /// Energy per FLOP (or OP) at each precision, joules; per DRAM byte, joules.
   std::map<std::string, double> energy_per_flop_j;
@@ -92,6 +109,12 @@ struct HardwareModel {
   /// (datasheet title and section, paper, or "derived: <how>").
   std::map<std::string, std::string> sources;
   std::vector<std::string> notes;
+
+  /// The cache level named `name` ("L2"), or nullptr.
+  const CacheLevel* cache(const std::string& name) const;
+  /// True when the part has no floating-point peak at all (an int8-only accelerator such as the
+  /// Coral Edge TPU).
+  bool integer_only() const;
 
   /// Matrix peak at `precision`; falls back to the widest precision that the part runs faster
   /// or equal (e.g. tf32 → fp32 when no tf32 entry). nullopt if the precision is unsupported.

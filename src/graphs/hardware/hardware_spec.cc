@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "graphs/common/suggest.h"
 
@@ -21,11 +22,13 @@ const std::vector<std::string> kTopKeys = {
     "schema_version", "id", "name", "vendor", "kind", "derived", "compute_units", "clock_hz",
     "matrix_peak_flops_per_s", "vector_peak_flops_per_s", "memory_bytes",
     "memory_bandwidth_bytes_per_s", "caches", "efficiency", "kernel_launch_s",
+    "graph_kernel_launch_s", "systolic_array",
     "energy_per_flop_j", "energy_per_dram_byte_j", "static_power_w", "tdp_w", "interconnect",
     "power_modes", "notes"};
 const std::vector<std::string> kFigureKeys = {"value", "source"};
 const std::vector<std::string> kCacheKeys = {"name", "capacity_bytes", "bandwidth_bytes_per_s"};
 const std::vector<std::string> kEfficiencyKeys = {"matrix", "vector", "memory"};
+const std::vector<std::string> kSystolicKeys = {"rows", "cols", "count"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_bytes_per_s", "latency_s"};
 const std::vector<std::string> kPowerModeKeys = {
     "clock_hz", "compute_units", "power_w", "matrix_peak_flops_per_s", "vector_peak_flops_per_s",
@@ -277,6 +280,17 @@ class SpecParser {
         spec.efficiency = eff;
       } else if (key == "kernel_launch_s") {
         GRAPHS_ASSIGN_OR_RETURN(spec.kernel_launch_s, figure(value, key));
+      } else if (key == "graph_kernel_launch_s") {
+        GRAPHS_ASSIGN_OR_RETURN(spec.graph_kernel_launch_s, figure(value, key));
+      } else if (key == "systolic_array") {
+        GRAPHS_ASSIGN_OR_RETURN(Entries e, mapping(value, key, kSystolicKeys));
+        SystolicArraySpec sa;
+        sa.line = e.line;
+        for (const auto& [k, v] : e.items) {
+          GRAPHS_ASSIGN_OR_RETURN(Figure f, figure(v, join_path(key, k)));
+          (k == "rows" ? sa.rows : k == "cols" ? sa.cols : sa.count) = f;
+        }
+        spec.systolic_array = sa;
       } else if (key == "energy_per_flop_j") {
         GRAPHS_ASSIGN_OR_RETURN(spec.energy_per_flop_j, precision_map(value, key));
       } else if (key == "energy_per_dram_byte_j") {
@@ -506,6 +520,28 @@ Result<HardwareModel> resolve_hardware_spec(const HardwareSpec& spec) {
 
   GRAPHS_ASSIGN_OR_RETURN(m.kernel_launch_s, v.require(spec.kernel_launch_s, "kernel_launch_s"));
   GRAPHS_RETURN_IF_ERROR(v.positive(spec.kernel_launch_s, "kernel_launch_s", true));
+  if (spec.graph_kernel_launch_s) {
+    GRAPHS_RETURN_IF_ERROR(
+        v.positive(spec.graph_kernel_launch_s, "graph_kernel_launch_s", /*allow_zero=*/true));
+    if (spec.graph_kernel_launch_s->value > m.kernel_launch_s) {
+      return v.error(spec.graph_kernel_launch_s->line, "graph_kernel_launch_s",
+                     "must not exceed kernel_launch_s (" + format_number(m.kernel_launch_s) +
+                         "), got " + format_number(spec.graph_kernel_launch_s->value));
+    }
+    m.graph_kernel_launch_s = spec.graph_kernel_launch_s->value;
+  }
+  if (spec.systolic_array) {
+    const auto& sa = *spec.systolic_array;
+    SystolicArray array;
+    for (const auto& [f, name, out] :
+         {std::tuple{&sa.rows, "systolic_array.rows", &array.rows},
+          std::tuple{&sa.cols, "systolic_array.cols", &array.cols},
+          std::tuple{&sa.count, "systolic_array.count", &array.count}}) {
+      if (!*f) return v.missing(name);
+      GRAPHS_ASSIGN_OR_RETURN(*out, v.whole(*f, name));
+    }
+    m.systolic_array = array;
+  }
 
   if (spec.energy_per_flop_j.empty()) return v.missing("energy_per_flop_j");
   GRAPHS_RETURN_IF_ERROR(v.positive_map(spec.energy_per_flop_j, "energy_per_flop_j"));
@@ -603,6 +639,12 @@ Result<HardwareModel> resolve_hardware_spec(const HardwareSpec& spec) {
   v.record(src, "efficiency.vector", spec.efficiency->vector);
   v.record(src, "efficiency.memory", spec.efficiency->memory);
   v.record(src, "kernel_launch_s", spec.kernel_launch_s);
+  v.record(src, "graph_kernel_launch_s", spec.graph_kernel_launch_s);
+  if (spec.systolic_array) {
+    v.record(src, "systolic_array.rows", spec.systolic_array->rows);
+    v.record(src, "systolic_array.cols", spec.systolic_array->cols);
+    v.record(src, "systolic_array.count", spec.systolic_array->count);
+  }
   v.record_map(src, "energy_per_flop_j", spec.energy_per_flop_j);
   v.record(src, "energy_per_dram_byte_j", spec.energy_per_dram_byte_j);
   v.record(src, "static_power_w", spec.static_power_w);

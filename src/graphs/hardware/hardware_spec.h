@@ -52,6 +52,13 @@ struct InterconnectSpec {
   int line = 0;
 };
 
+struct SystolicArraySpec {
+  std::optional<Figure> rows;
+  std::optional<Figure> cols;
+  std::optional<Figure> count;
+  int line = 0;
+};
+
 struct PowerModeSpec {
   std::string name;
   std::optional<Figure> clock_hz;
@@ -83,6 +90,8 @@ struct HardwareSpec {
   std::vector<CacheSpec> caches;
   std::optional<EfficiencySpec> efficiency;
   std::optional<Figure> kernel_launch_s;
+  std::optional<Figure> graph_kernel_launch_s;
+  std::optional<SystolicArraySpec> systolic_array;
   std::map<std::string, Figure> energy_per_flop_j;
   std::optional<Figure> energy_per_dram_byte_j;
   std::optional<Figure> static_power_w;

@@ -42,7 +42,7 @@ double CostContext::bytes(const Value* v) const {
   if (!v) return 0;
   const auto n = v->type.numel();
   if (!n) return 0;
-  return static_cast<double>(*n) * dtype_bits(precision.map(v->type.dtype)) / 8.0;
+  return static_cast<double>(*n) * dtype_bits(precision.map(*v)) / 8.0;
 }
 
 double CostContext::numel(const Value* v) const {

@@ -73,9 +73,17 @@ using ShapeFn = std::function<Result<std::vector<InferredOutput>>(const InferCon
 
 /// Maps a tensor's stored dtype to the dtype used for costing (the `--precision` option: floating
 /// tensors become the requested precision; integer tensors keep theirs).
+/// `--weight-precision` maps floating initializers (weights) apart from activations, e.g. bf16
+/// activations with int4 weight-only quantization.
 struct PrecisionMap {
   std::optional<DType> floating;  // nullopt: keep each tensor's own dtype
+  std::optional<DType> weights;   // floating initializers; nullopt: as `floating`
   DType map(DType d) const { return (floating && is_floating(d)) ? *floating : d; }
+  /// The costing dtype of a value: weights take `weights` when set, everything else `map`.
+  DType map(const Value& v) const {
+    if (weights && v.kind == ValueKind::kInitializer && is_floating(v.type.dtype)) return *weights;
+    return map(v.type.dtype);
+  }
 };
 
 /// What a cost rule sees. All types are static.

@@ -280,6 +280,7 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
     }
     if (reason.empty()) {
       ++plan.all_reduces;
+      ++plan.row_groups;
     } else {
       fail(reason);
     }
@@ -293,6 +294,7 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
     const Value& w = g.value(n.inputs[0]);
     if (w.kind != ValueKind::kInitializer || !is_parameter(w) || w.type.rank() != 2) continue;
     if (g.value(n.inputs[1]).kind != ValueKind::kGraphInput) continue;
+    if (w.type.dims()[0] <= w.type.dims()[1]) continue;  // not a vocabulary (token types)
     TpLayer l;
     l.node = id;
     l.module = module_of(w.name);
@@ -306,6 +308,7 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
       vocab_split[n.inputs[0]] = true;
       split[id] = l;
       ++plan.all_reduces;
+      ++plan.vocab_embeddings;
     } else {
       l.strategy = TpStrategy::kReplicate;
       l.reason = !w.name.ends_with(".weight")
@@ -322,6 +325,7 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
   // LM heads: column-parallel, logits gathered.
   for (NodeId id : heads_nodes) {
     TpLayer l = make_linear(id);
+    plan.head_features += l.out_features;
     l.lm_head = true;
     const ValueId w = g.node(id).inputs[1];
     if (plan.vocab == 0) plan.vocab = l.out_features;
@@ -330,11 +334,17 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
       l.tied = true;
       if (tied->second) {
         ++plan.all_gathers;
+        const std::string embedding = l.module;
+        l.module = g.node(id).name;  // the head's own module; its weight is the embedding's
+        l.strategy = TpStrategy::kColumn;
+        l.gather_output = true;
+        split[id] = l;
+        plan.split_head_features += l.out_features;
         plan.notes.push_back(fmt::format(
             "LM head '{}' is tied to the vocab-parallel embedding '{}': each rank computes the "
-            "logits of its vocabulary shard (column-parallel on vocab), gathered by one "
-            "all-gather; the plan lists the shared module once",
-            g.node(id).name, l.module));
+            "logits of its vocabulary shard with the embedding's shard (column-parallel on "
+            "vocab), gathered by one all-gather; the shared weight is counted once",
+            l.module, embedding));
       } else {
         l.strategy = TpStrategy::kReplicate;
         l.reason = fmt::format("LM head tied to the replicated embedding '{}'", l.module);
@@ -358,9 +368,10 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
     if (b != kNoValue) sharded_values.insert(b);
     split[id] = l;
     ++plan.all_gathers;
+    plan.split_head_features += l.out_features;
     plan.notes.push_back(fmt::format(
-        "LM head '{}': column-parallel with gather_output (vocab logits split across ranks, "
-        "one all-gather)",
+        "output head '{}': column-parallel with gather_output (its output features split "
+        "across ranks, one all-gather)",
         l.module));
   }
   for (NodeId id : unpaired) {
@@ -414,12 +425,39 @@ Result<TpPlan> plan_tensor_parallel(const Graph& g, const std::string& model,
   return plan;
 }
 
+std::string_view to_string(TpPhase p) {
+  switch (p) {
+    case TpPhase::kPrefill: return "prefill";
+    case TpPhase::kDecode: return "decode";
+    case TpPhase::kTraining: return "training";
+  }
+  return "prefill";
+}
+
+std::string_view to_string(TpRecompute r) {
+  switch (r) {
+    case TpRecompute::kNone: return "none";
+    case TpRecompute::kSelective: return "selective";
+    case TpRecompute::kFull: return "full";
+  }
+  return "none";
+}
+
 double korthikanti_activation_bytes(int64_t seq, int64_t batch, int64_t hidden, int64_t heads,
-                                    int64_t t) {
+                                    int64_t t, TpRecompute recompute) {
   const double s = static_cast<double>(seq), b = static_cast<double>(batch),
                h = static_cast<double>(hidden), a = static_cast<double>(heads),
                tt = static_cast<double>(t);
+  switch (recompute) {
+    case TpRecompute::kFull: return 2.0 * s * b * h;
+    case TpRecompute::kSelective: return s * b * h * (10.0 + 24.0 / tt);
+    case TpRecompute::kNone: break;
+  }
   return s * b * h * (10.0 + 24.0 / tt + 5.0 * a * s / (h * tt));
+}
+
+double adam_state_bytes_per_param(double bytes_per_element) {
+  return bytes_per_element >= 4 ? 8.0 : 12.0;
 }
 
 double kv_cache_bytes(int64_t layers, int64_t batch, int64_t seq, int64_t kv_heads,
@@ -437,32 +475,59 @@ double ring_all_gather_bytes(double payload_bytes, int64_t n) {
   return static_cast<double>(n - 1) / static_cast<double>(n) * payload_bytes;
 }
 
+namespace {
+
+// Memory of one rank holding `params` parameters, with activation/KV/workspace divided by `t`
+// (attention split) and the head's logits by `head_split`.
+TpMemory memory_of(const TpPlan& plan, const TpAnalysisOptions& o, double params, int64_t t,
+                   int64_t n, bool head_split, double payload_bytes, double tokens) {
+  TpMemory m;
+  const double bpe = o.bytes_per_element;
+  m.weight_bytes = params * bpe;
+  if (o.phase == TpPhase::kTraining) {
+    m.gradient_bytes = params * bpe;
+    m.optimizer_bytes = params * adam_state_bytes_per_param(bpe);
+  }
+  if (o.phase == TpPhase::kDecode) {
+    m.kv_cache_bytes = kv_cache_bytes(plan.transformer_layers, o.batch, o.seq, plan.kv_heads,
+                                      plan.head_dim, bpe) /
+                       static_cast<double>(t);
+  } else if (plan.heads > 0) {
+    const TpRecompute r = o.phase == TpPhase::kTraining ? o.recompute : TpRecompute::kNone;
+    m.activation_bytes = static_cast<double>(plan.transformer_layers) *
+                         korthikanti_activation_bytes(o.seq, o.batch, plan.hidden, plan.heads,
+                                                      t, r);
+  }
+  const double logits = tokens * static_cast<double>(plan.head_features) * bpe;
+  const double split_logits = tokens * static_cast<double>(plan.split_head_features) * bpe;
+  m.workspace_bytes = payload_bytes + logits;
+  if (head_split) m.workspace_bytes += split_logits / static_cast<double>(n);
+  m.total_bytes = m.weight_bytes + m.gradient_bytes + m.optimizer_bytes + m.kv_cache_bytes +
+                  m.activation_bytes + m.workspace_bytes;
+  return m;
+}
+
+}  // namespace
+
 TpAnalysis analyze_tensor_parallel(const TpPlan& plan, const HardwareModel& hw,
                                    const TpAnalysisOptions& o) {
   TpAnalysis a;
   const int64_t n = plan.world_size;
+  const double nn = static_cast<double>(n);
   const double bpe = o.bytes_per_element;
+  const bool training = o.phase == TpPhase::kTraining, decode = o.phase == TpPhase::kDecode;
   const bool attention_split = std::any_of(plan.layers.begin(), plan.layers.end(),
                                            [](const TpLayer& l) { return l.heads > 0; });
   const int64_t t = attention_split ? n : 1;
-  a.single_device.weight_bytes = static_cast<double>(plan.total_params) * bpe;
-  a.per_rank.weight_bytes = static_cast<double>(plan.params_per_rank()) * bpe;
-  if (o.decode) {
-    const double kv = kv_cache_bytes(plan.transformer_layers, o.batch, o.seq, plan.kv_heads,
-                                     plan.head_dim, bpe);
-    a.single_device.kv_cache_bytes = kv;
-    a.per_rank.kv_cache_bytes = kv / static_cast<double>(t);
-  } else if (plan.heads > 0) {
-    a.single_device.activation_bytes =
-        static_cast<double>(plan.transformer_layers) *
-        korthikanti_activation_bytes(o.seq, o.batch, plan.hidden, plan.heads, 1);
-    a.per_rank.activation_bytes =
-        static_cast<double>(plan.transformer_layers) *
-        korthikanti_activation_bytes(o.seq, o.batch, plan.hidden, plan.heads, t);
-  }
-  for (TpMemory* m : {&a.single_device, &a.per_rank}) {
-    m->total_bytes = m->weight_bytes + m->kv_cache_bytes + m->activation_bytes;
-  }
+  a.tokens = static_cast<double>(o.batch) * (decode ? 1.0 : static_cast<double>(o.seq));
+  a.all_reduce_payload_bytes = a.tokens * static_cast<double>(plan.hidden) * bpe;
+  a.all_gather_payload_bytes = a.tokens * static_cast<double>(plan.split_head_features) * bpe;
+
+  const bool head_split = plan.all_gathers > 0;
+  a.single_device = memory_of(plan, o, static_cast<double>(plan.total_params), 1, 1, false, 0,
+                              a.tokens);
+  a.per_rank = memory_of(plan, o, static_cast<double>(plan.params_per_rank()), t, n,
+                         head_split && n > 1, n > 1 ? a.all_reduce_payload_bytes : 0, a.tokens);
   a.memory_saving = a.single_device.total_bytes > 0
                         ? 1.0 - a.per_rank.total_bytes / a.single_device.total_bytes
                         : 0.0;
@@ -470,34 +535,51 @@ TpAnalysis analyze_tensor_parallel(const TpPlan& plan, const HardwareModel& hw,
   a.fits = a.per_rank.total_bytes <= hw.memory_bytes;
   a.fits_single_device = a.single_device.total_bytes <= hw.memory_bytes;
 
-  const double tokens =
-      static_cast<double>(o.batch) * (o.decode ? 1.0 : static_cast<double>(o.seq));
-  a.all_reduce_payload_bytes = tokens * static_cast<double>(plan.hidden) * bpe;
-  a.interconnect_known = hw.interconnect.has_value() && hw.interconnect->bandwidth_bytes_per_s > 0;
+  a.interconnect_known = o.interconnect.has_value() && o.interconnect->bandwidth_bytes_per_s > 0;
+  if (o.interconnect) {
+    a.interconnect_name = o.interconnect->name;
+    a.interconnect_bandwidth_bytes_per_s = o.interconnect->bandwidth_bytes_per_s;
+    a.interconnect_latency_s = o.interconnect->latency_s;
+  }
+  a.forward_all_reduces = plan.all_reduces;
+  a.all_gathers = plan.all_gathers;
+  a.backward_all_reduces = training ? plan.backward_all_reduces() : 0;
   if (n > 1) {
     a.all_reduce_bytes_per_rank = ring_all_reduce_bytes(a.all_reduce_payload_bytes, n);
     if (plan.all_gathers > 0) {
-      a.all_gather_bytes_per_rank =
-          ring_all_gather_bytes(tokens * static_cast<double>(plan.vocab) * bpe, n);
+      a.all_gather_bytes_per_rank = ring_all_gather_bytes(a.all_gather_payload_bytes, n);
     }
     if (a.interconnect_known) {
-      const double bw = hw.interconnect->bandwidth_bytes_per_s;
-      const double lat = hw.interconnect->latency_s;
-      a.all_reduce_s = a.all_reduce_bytes_per_rank / bw + 2.0 * static_cast<double>(n - 1) * lat;
-      if (plan.all_gathers > 0) {
-        a.all_gather_s = a.all_gather_bytes_per_rank / bw + static_cast<double>(n - 1) * lat;
-      }
+      const double bw = o.interconnect->bandwidth_bytes_per_s;
+      const double lat = o.interconnect->latency_s;
+      a.all_reduce_s = a.all_reduce_bytes_per_rank / bw + 2.0 * (nn - 1) * lat;
+      if (plan.all_gathers > 0) a.all_gather_s = a.all_gather_bytes_per_rank / bw + (nn - 1) * lat;
     }
-    a.comm_bytes_per_rank = static_cast<double>(plan.all_reduces) * a.all_reduce_bytes_per_rank +
-                            static_cast<double>(plan.all_gathers) * a.all_gather_bytes_per_rank;
-    a.comm_s = static_cast<double>(plan.all_reduces) * a.all_reduce_s +
-               static_cast<double>(plan.all_gathers) * a.all_gather_s;
+    a.comm_forward_bytes_per_rank =
+        static_cast<double>(a.forward_all_reduces) * a.all_reduce_bytes_per_rank +
+        static_cast<double>(a.all_gathers) * a.all_gather_bytes_per_rank;
+    a.comm_forward_s = static_cast<double>(a.forward_all_reduces) * a.all_reduce_s +
+                       static_cast<double>(a.all_gathers) * a.all_gather_s;
+    a.comm_backward_bytes_per_rank =
+        static_cast<double>(a.backward_all_reduces) * a.all_reduce_bytes_per_rank;
+    a.comm_backward_s = static_cast<double>(a.backward_all_reduces) * a.all_reduce_s;
   }
-  a.single_device_latency_s = o.single_device_latency_s;
-  a.compute_s = o.single_device_latency_s / static_cast<double>(n);
-  a.latency_s = a.compute_s + a.comm_s;
+  a.comm_bytes_per_rank = a.comm_forward_bytes_per_rank + a.comm_backward_bytes_per_rank;
+  a.comm_s = a.comm_forward_s + a.comm_backward_s;
+
+  const double passes =
+      training ? (o.recompute == TpRecompute::kFull ? 4.0 : 3.0) : 1.0;  // forward equivalents
+  const double bw_mem = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
+  const double kv_read_1 =
+      decode && bw_mem > 0 ? a.single_device.kv_cache_bytes / bw_mem : 0.0;  // N = 1
+  a.kv_cache_read_s = decode && bw_mem > 0 ? a.per_rank.kv_cache_bytes / bw_mem : 0.0;
+  a.single_device_latency_s = passes * o.single_device_latency_s + kv_read_1;
+  a.compute_s = passes * o.single_device_latency_s / nn;
+  a.latency_s = a.compute_s + a.kv_cache_read_s + a.comm_s;
   a.speedup = a.latency_s > 0 ? a.single_device_latency_s / a.latency_s : 0.0;
-  a.scaling_efficiency = a.speedup / static_cast<double>(n);
+  a.scaling_efficiency = a.speedup / nn;
+  a.tokens_per_s = a.latency_s > 0 ? a.tokens / a.latency_s : 0.0;
+  a.tokens_per_s_per_device = a.tokens_per_s / nn;
   return a;
 }
 
@@ -522,7 +604,8 @@ std::string tp_plan_to_json(const TpPlan& plan, const TpAnalysis* a, const TpAna
   j["notes"] = plan.notes;
   if (a != nullptr && o != nullptr) {
     json an;
-    an["phase"] = o->decode ? "decode" : "prefill";
+    an["phase"] = std::string(to_string(o->phase));
+    if (o->phase == TpPhase::kTraining) an["recompute"] = std::string(to_string(o->recompute));
     an["batch"] = o->batch;
     an["seq_len"] = o->seq;
     an["bytes_per_element"] = o->bytes_per_element;
@@ -538,8 +621,11 @@ std::string tp_plan_to_json(const TpPlan& plan, const TpAnalysis* a, const TpAna
                         {"per_rank", plan.params_per_rank()}};
     auto mem = [](const TpMemory& m) {
       return json{{"weight_bytes", m.weight_bytes},
+                  {"gradient_bytes", m.gradient_bytes},
+                  {"optimizer_bytes", m.optimizer_bytes},
                   {"kv_cache_bytes", m.kv_cache_bytes},
                   {"activation_bytes", m.activation_bytes},
+                  {"workspace_bytes", m.workspace_bytes},
                   {"total_bytes", m.total_bytes}};
     };
     an["memory"] = {{"per_rank", mem(a->per_rank)},
@@ -548,22 +634,37 @@ std::string tp_plan_to_json(const TpPlan& plan, const TpAnalysis* a, const TpAna
                     {"capacity_bytes", a->capacity_bytes},
                     {"fits", a->fits},
                     {"fits_single_device", a->fits_single_device}};
-    an["communication"] = {{"all_reduces", plan.all_reduces},
-                           {"all_gathers", plan.all_gathers},
-                           {"all_reduce_payload_bytes", a->all_reduce_payload_bytes},
-                           {"all_reduce_bytes_per_rank", a->all_reduce_bytes_per_rank},
-                           {"all_reduce_s", a->all_reduce_s},
-                           {"all_gather_bytes_per_rank", a->all_gather_bytes_per_rank},
-                           {"all_gather_s", a->all_gather_s},
-                           {"bytes_per_rank", a->comm_bytes_per_rank},
-                           {"time_s", a->comm_s},
-                           {"interconnect_known", a->interconnect_known}};
-    an["latency"] = {{"single_device_s", a->single_device_latency_s},
+    an["communication"] = {
+        {"interconnect", a->interconnect_name},
+        {"interconnect_bandwidth_bytes_per_s", a->interconnect_bandwidth_bytes_per_s},
+        {"interconnect_latency_s", a->interconnect_latency_s},
+        {"interconnect_known", a->interconnect_known},
+        {"all_reduces", a->forward_all_reduces},
+        {"backward_all_reduces", a->backward_all_reduces},
+        {"all_gathers", a->all_gathers},
+        {"all_reduce_payload_bytes", a->all_reduce_payload_bytes},
+        {"all_reduce_bytes_per_rank", a->all_reduce_bytes_per_rank},
+        {"all_reduce_s", a->all_reduce_s},
+        {"all_gather_payload_bytes", a->all_gather_payload_bytes},
+        {"all_gather_bytes_per_rank", a->all_gather_bytes_per_rank},
+        {"all_gather_s", a->all_gather_s},
+        {"forward_bytes_per_rank", a->comm_forward_bytes_per_rank},
+        {"forward_s", a->comm_forward_s},
+        {"backward_bytes_per_rank", a->comm_backward_bytes_per_rank},
+        {"backward_s", a->comm_backward_s},
+        {"bytes_per_rank", a->comm_bytes_per_rank},
+        {"time_s", a->comm_s}};
+    an["latency"] = {{"per", o->phase == TpPhase::kTraining ? "training step" : "forward"},
+                     {"single_device_s", a->single_device_latency_s},
                      {"compute_per_rank_s", a->compute_s},
+                     {"kv_cache_read_s", a->kv_cache_read_s},
                      {"comm_s", a->comm_s},
-                     {"forward_s", a->latency_s},
+                     {"total_s", a->latency_s},
                      {"speedup", a->speedup},
-                     {"scaling_efficiency", a->scaling_efficiency}};
+                     {"scaling_efficiency", a->scaling_efficiency},
+                     {"tokens", a->tokens},
+                     {"tokens_per_s", a->tokens_per_s},
+                     {"tokens_per_s_per_device", a->tokens_per_s_per_device}};
     json kept = json::array();
     for (const TpLayer& l : plan.replicated_layers) {
       kept.push_back({{"module", l.module}, {"reason", l.reason}});

@@ -1,6 +1,6 @@
 // Tensor-parallel planner: which linears of a graph split column- or row-parallel across
 // `world_size` ranks (Megatron-LM, Shoeybi et al., arXiv:1909.08053), and what that does to
-// memory and communication per rank.
+// memory, communication and latency per rank.
 //
 // Decisions are structural (never from node names; names only report a weight's torch module =
 // its initializer name less the last component):
@@ -10,21 +10,45 @@
 //   one linear R and no path joins the residual stream (an Add/Sub with a same-shape activation
 //   that does not derive from the linear), the linear is column-parallel and R row-parallel (one
 //   all-reduce per row). Linears sharing R form one group (QKV → o_proj, gate/up → down).
-// - A linear whose output reaches a graph output without another linear is the LM head:
-//   column-parallel with gather_output (all-gather of the logits).
-// - Gather on a rank-2 parameter indexed by a graph input is the token embedding: vocab-parallel
-//   (one all-reduce). Everything else holding parameters is replicated.
+// - A linear whose output reaches a graph output without another linear is an output head (LM
+//   head, pooler): column-parallel with gather_output (all-gather of its output). A head tied to
+//   the token embedding (same weight) is split with it: each rank's head uses the embedding's
+//   vocabulary shard, and the plan lists both modules.
+// - Gather on a rank-2 parameter with more rows than columns (a vocabulary table), indexed by a
+//   graph input, is the token embedding: vocab-parallel (one all-reduce). Everything else holding
+//   parameters is replicated (BERT's 2-row token-type table included).
 // - Heads of a column linear: the first Reshape [B, S, F] → [B, S, heads, head_dim] downstream.
 // - A group whose heads, KV heads or features a world size does not divide stays replicated, with
 //   the reason. When nothing splits at world size > 1, planning fails (kInvalidArgument,
 //   "llama-2-70b: 64 heads not divisible by world size 3").
 //
-// Figures (TpAnalysis) — assumptions stated in each field's comment:
-// - Activation memory per transformer layer, 16-bit activations (Korthikanti et al.,
-//   arXiv:2205.05198): s·b·h·(10 + 24/t + 5·a·s/(h·t)) bytes.
-// - KV cache (decode): 2 × layers × batch × seq × kv_heads × head_dim × bytes, /N per rank.
-// - Ring all-reduce moves 2(N−1)/N · S bytes per rank, all-gather (N−1)/N · S (NCCL tests'
-//   PERFORMANCE.md); time = bytes / link bandwidth + 2(N−1) (all-gather: N−1) × link latency.
+// Figures (TpAnalysis), t = N when attention is split, else 1:
+// - Weights, gradients, optimizer states per rank: P_rank = sharded/N + replicated parameters.
+//   Inference: P_rank · bytes. Training, Adam (Rajbhandari et al., ZeRO, arXiv:1910.02054 §3.1):
+//   16-bit mixed precision holds 2 (weights) + 2 (gradients) + 12 (fp32 master weights, momentum,
+//   variance) = 16 bytes per parameter; fp32 training 4 + 4 + 8 = 16.
+// - Activations per transformer layer, 16-bit (Korthikanti et al., arXiv:2205.05198, §4.2 and
+//   Table 2): no recomputation sbh(10 + 24/t + 5as/(ht)); selective recomputation (attention
+//   core recomputed) sbh(10 + 24/t); full recomputation 2sbh (the layer input only). Embedding
+//   and output-layer activations are not included. Prefill uses the no-recomputation figure as an
+//   upper bound (inference keeps less).
+// - KV cache (decode): 2 × layers × batch × seq × kv_heads × head_dim × bytes, / t per rank.
+// - Workspace per rank: one all-reduce buffer (payload S) + the output heads' local logits
+//   (tokens × V/N × bytes when split) + the gathered logits (tokens × V × bytes), V = the heads'
+//   output features (a pooler-style head, one row per sequence, is costed per token: an
+//   overestimate). CUDA context, library workspaces and allocator fragmentation not counted.
+// - Collectives: ring all-reduce moves 2(N−1)/N · S bytes per rank, all-gather (N−1)/N · S (NCCL
+//   tests' PERFORMANCE.md); time = bytes / per-direction link bandwidth + 2(N−1) (all-gather:
+//   N−1) × link latency. Forward: one all-reduce per row-parallel group and per vocab-parallel
+//   embedding, one all-gather per gathered head. Backward (training): one all-reduce of the input
+//   gradient per column-parallel group (Megatron's f operator; QKV or gate/up summed locally
+//   first) and per split head; row layers and the embedding need none. Payload S = tokens ×
+//   hidden × bytes (all-reduce), tokens × V × bytes (logits all-gather).
+// - Latency: compute per rank = single-device roofline / N (every kernel split perfectly);
+//   training step = 3 × forward (backward ≈ 2 × forward FLOPs; 4 × with full recomputation);
+//   decode adds the time to read the rank's KV cache at the roofline's memory bandwidth.
+//   Collectives are NOT overlapped with compute (Megatron TP collectives sit on the critical
+//   path). Scaling efficiency = T(1) / (N · T(N)).
 #pragma once
 
 #include <cstdint>
@@ -91,7 +115,13 @@ struct TpPlan {
 
   // Collectives per forward.
   int64_t all_reduces = 0;  // one per row-parallel group + one per vocab-parallel embedding
-  int64_t all_gathers = 0;  // LM head with gather_output
+  int64_t all_gathers = 0;  // output heads with gather_output
+  int64_t head_features = 0;        // output features of every output head (LM head: vocab)
+  int64_t split_head_features = 0;  // of the heads split column-parallel with gather_output
+  int64_t row_groups = 0;   // Megatron column → row groups that split
+  int64_t vocab_embeddings = 0;
+  /// Backward all-reduces of a training step: one per column group and per split head.
+  int64_t backward_all_reduces() const { return row_groups + all_gathers; }
 };
 
 /// Plans `graph` (shapes inferred and static). Errors: kInvalidArgument for world_size < 1 or a
@@ -101,9 +131,6 @@ Result<TpPlan> plan_tensor_parallel(const Graph& graph, const std::string& model
 
 // ---- figures --------------------------------------------------------------------------------
 
-/// Korthikanti et al. activation bytes of one transformer layer at TP degree t (16-bit).
-double korthikanti_activation_bytes(int64_t seq, int64_t batch, int64_t hidden, int64_t heads,
-                                    int64_t t);
 /// KV cache bytes of the whole model (all ranks together).
 double kv_cache_bytes(int64_t layers, int64_t batch, int64_t seq, int64_t kv_heads,
                       int64_t head_dim, double bytes_per_element);
@@ -112,18 +139,38 @@ double ring_all_reduce_bytes(double payload_bytes, int64_t world_size);
 /// Bytes each rank sends in a ring all-gather producing `payload_bytes`: (N−1)/N · S.
 double ring_all_gather_bytes(double payload_bytes, int64_t world_size);
 
+enum class TpPhase { kPrefill, kDecode, kTraining };
+std::string_view to_string(TpPhase phase);
+enum class TpRecompute { kNone, kSelective, kFull };
+std::string_view to_string(TpRecompute recompute);
+
+/// Korthikanti et al. activation bytes of one transformer layer at TP degree t (16-bit) with the
+/// given recomputation (see the file comment).
+double korthikanti_activation_bytes(int64_t seq, int64_t batch, int64_t hidden, int64_t heads,
+                                    int64_t t, TpRecompute recompute);
+/// Adam optimizer-state bytes per parameter (ZeRO §3.1): 12 in mixed precision (fp32 master
+/// weights, momentum, variance), 8 when the weights are fp32 themselves (momentum, variance).
+double adam_state_bytes_per_param(double bytes_per_element);
+
 struct TpAnalysisOptions {
-  bool decode = false;          // false: prefill of seq tokens; true: one token, seq in the cache
+  TpPhase phase = TpPhase::kPrefill;  // prefill: seq tokens; decode: one token, seq in the cache
+  TpRecompute recompute = TpRecompute::kNone;  // training only
   int64_t batch = 1;
   int64_t seq = 128;
-  double bytes_per_element = 2; // weights, KV cache and activations on the wire
-  double single_device_latency_s = 0;  // roofline estimate of the unsplit forward (N = 1)
+  double bytes_per_element = 2; // weights, gradients, KV cache, activations on the wire
+  /// Roofline estimate of the unsplit forward at N = 1 (decode: one token, no KV-cache reads).
+  double single_device_latency_s = 0;
+  /// The link the collectives run on; nullopt: communication time not estimated.
+  std::optional<Interconnect> interconnect;
 };
 
 struct TpMemory {
   double weight_bytes = 0;
+  double gradient_bytes = 0;    // training only
+  double optimizer_bytes = 0;   // training only (Adam)
   double kv_cache_bytes = 0;    // decode only
-  double activation_bytes = 0;  // prefill only (Korthikanti)
+  double activation_bytes = 0;  // prefill (upper bound) and training (Korthikanti)
+  double workspace_bytes = 0;   // all-reduce buffer + logits
   double total_bytes = 0;
 };
 
@@ -138,16 +185,32 @@ struct TpAnalysis {
   double all_reduce_payload_bytes = 0;       // S
   double all_reduce_bytes_per_rank = 0;      // per all-reduce
   double all_reduce_s = 0;                   // per all-reduce
-  double all_gather_bytes_per_rank = 0;      // LM head logits
+  double all_gather_payload_bytes = 0;       // gathered logits
+  double all_gather_bytes_per_rank = 0;
   double all_gather_s = 0;
-  double comm_bytes_per_rank = 0;            // per forward
-  double comm_s = 0;                         // per forward
+  int64_t forward_all_reduces = 0;
+  int64_t backward_all_reduces = 0;          // training only
+  int64_t all_gathers = 0;
+  double comm_forward_bytes_per_rank = 0;
+  double comm_forward_s = 0;
+  double comm_backward_bytes_per_rank = 0;   // training only
+  double comm_backward_s = 0;
+  double comm_bytes_per_rank = 0;            // per forward (prefill, decode) or training step
+  double comm_s = 0;
   bool interconnect_known = false;
-  double compute_s = 0;                      // single-device estimate / N
-  double latency_s = 0;                      // compute + comm (no overlap)
-  double single_device_latency_s = 0;
+  std::string interconnect_name;
+  double interconnect_bandwidth_bytes_per_s = 0;
+  double interconnect_latency_s = 0;
+
+  double single_device_latency_s = 0;        // forward (prefill, decode) or step, N = 1
+  double compute_s = 0;                      // per rank: single-device compute / N
+  double kv_cache_read_s = 0;                // decode: reading this rank's KV cache
+  double latency_s = 0;                      // compute + KV read + comm (no overlap)
   double speedup = 0;
   double scaling_efficiency = 0;             // speedup / N
+  double tokens = 0;                         // tokens per forward or step
+  double tokens_per_s = 0;
+  double tokens_per_s_per_device = 0;
 };
 
 TpAnalysis analyze_tensor_parallel(const TpPlan& plan, const HardwareModel& hw,

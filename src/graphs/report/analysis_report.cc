@@ -62,6 +62,14 @@ json kernel_json(const Analysis& a, const FusedKernel& k) {
           {"arithmetic_intensity", k.arithmetic_intensity()}};
 }
 
+std::string precision_text(const Analysis& a) {
+  const Precision& p = a.precision;
+  std::string out = p.name;
+  if (p.weights != p.name) out += ", weights " + p.weights;
+  if (!a.phases.empty()) out += ", KV cache " + p.kv_cache;
+  return out;
+}
+
 std::string title(const Analysis& a) {
   std::string dims;
   for (ValueId v : a.model.graph.inputs) {
@@ -69,7 +77,7 @@ std::string title(const Analysis& a) {
     dims += (dims.empty() ? "" : ", ") + val.name + " " + val.type.to_string();
   }
   return fmt::format("{} ({}; inputs: {}; precision {})", a.model.name, a.model.format, dims,
-                     a.precision.name);
+                     precision_text(a));
 }
 
 r::Table totals_table(const Analysis& a) {
@@ -108,13 +116,15 @@ r::Table class_table(const Analysis& a) {
 }
 
 r::Table estimate_table(const Analysis& a) {
-  r::Table t({"hardware", ">latency", ">throughput", ">energy/inference", ">peak memory", "fits",
-              "kernels compute/memory-bound", ">ridge point"});
+  r::Table t({"hardware", "mapper", ">latency", ">throughput", ">energy/inference",
+              ">peak memory", "fits", "kernels compute/memory-bound", ">matrix util",
+              ">ridge point"});
   for (const auto& e : a.estimates) {
-    t.add_row({e.hardware_id, r::seconds(e.latency_s),
-               r::si(throughput(a, e)) + " samples/s", r::joules(e.energy_j),
-               r::bytes(e.memory.peak_bytes), e.memory.fits ? "yes" : "NO",
+    t.add_row({e.hardware_id, e.mapper + (e.cuda_graphs ? "+graphs" : ""),
+               r::seconds(e.latency_s), r::si(throughput(a, e)) + " samples/s",
+               r::joules(e.energy_j), r::bytes(e.memory.peak_bytes), e.memory.fits ? "yes" : "NO",
                fmt::format("{} / {}", e.compute_bound_kernels, e.memory_bound_kernels),
+               r::number(100.0 * e.matrix_utilization) + " %",
                r::number(e.ridge_point_flop_per_byte) + " FLOP/B"});
   }
   return t;
@@ -128,17 +138,124 @@ r::Table kernel_table(const Analysis& a, const Estimate& e, std::size_t limit) {
   });
   if (idx.size() > limit) idx.resize(limit);
   r::Table t({">#", "kernel (anchor)", "class", ">nodes", ">FLOPs", ">bytes", ">AI FLOP/B",
-              ">latency", "bound", ">share"});
+              ">util", ">latency", "bound", ">share"});
   for (std::size_t i : idx) {
     const auto& k = a.partition.kernels[i];
     const auto& ke = e.kernels[i];
     t.add_row({std::to_string(k.id), k.name, std::string(to_string(k.op_class)),
                std::to_string(k.nodes.size()), r::si(k.flops), r::bytes(k.bytes()),
-               r::number(k.arithmetic_intensity()), r::seconds(ke.latency_s),
+               r::number(k.arithmetic_intensity()),
+               ke.utilization < 1 ? r::number(100.0 * ke.utilization) + " %" : "",
+               r::seconds(ke.latency_s),
                ke.compute_bound ? "compute" : "memory",
                e.latency_s > 0 ? r::number(100.0 * ke.latency_s / e.latency_s) + " %" : "-"});
   }
   return t;
+}
+
+r::Table llm_table(const Analysis& a) {
+  const bool decode = !a.phases.empty() && a.phases.front().phase == LlmPhase::kDecode;
+  std::vector<std::string> head = {"hardware", ">time to first token", ">prefill tokens/s"};
+  if (decode) {
+    for (const char* h : {">time per token", ">decode tokens/s", ">energy/token"}) head.push_back(h);
+  }
+  for (const char* h : {">weights", ">KV cache", ">activations", ">total", "fits"}) head.push_back(h);
+  r::Table t(head);
+  for (const auto& p : a.phases) {
+    std::vector<std::string> row = {p.hardware_id, r::seconds(p.ttft_s),
+                                    r::si(p.prefill_tokens_per_s)};
+    if (decode) {
+      row.push_back(r::seconds(p.tpot_s) + (p.decode_memory_bound ? " (memory-bound)" : ""));
+      row.push_back(r::si(p.decode_tokens_per_s));
+      row.push_back(r::joules(p.decode_energy_per_token_j));
+    }
+    const double act = std::max(p.prefill_activation_bytes, p.decode_activation_bytes);
+    for (const auto& cell : {r::bytes(p.weight_bytes), r::bytes(p.kv_cache_bytes), r::bytes(act),
+                             r::bytes(p.peak_bytes), std::string(p.fits ? "yes" : "NO")}) {
+      row.push_back(cell);
+    }
+    t.add_row(row);
+  }
+  return t;
+}
+
+r::Table llm_context_table(const LlmPhaseEstimate& p) {
+  r::Table t({">context tokens", ">KV cache", ">time per token", ">tokens/s", ">memory", "fits"});
+  for (const auto& c : p.contexts) {
+    t.add_row({std::to_string(c.context), r::bytes(c.kv_cache_bytes), r::seconds(c.tpot_s),
+               r::si(c.tpot_s > 0 ? static_cast<double>(p.batch) / c.tpot_s : 0),
+               r::bytes(c.memory_bytes), c.fits ? "yes" : "NO"});
+  }
+  return t;
+}
+
+std::string llm_section(const Analysis& a, bool markdown) {
+  auto table = [&](const r::Table& t) { return markdown ? t.to_markdown() : t.to_text(); };
+  auto heading = [&](const std::string& h) { return markdown ? "\n## " + h + "\n\n" : "\n" + h + "\n"; };
+  const LlmFacts& f = *a.llm;
+  const auto& first = a.phases.front();
+  std::string out = heading(fmt::format(
+      "LLM {} (batch {}, {} prompt tokens{}; weights {}, KV cache {})",
+      to_string(first.phase), first.batch, first.prompt_tokens,
+      first.phase == LlmPhase::kDecode ? " in the KV cache" : "", a.precision.weights,
+      a.precision.kv_cache));
+  out += fmt::format("{} layers, {} heads, {} KV heads, head_dim {}; KV cache {} per token\n",
+                     f.layers, f.heads, f.kv_heads, f.head_dim,
+                     r::bytes(kv_cache_bytes(f, 1, 1, first.kv_bytes_per_element)));
+  if (markdown) out += "\n";
+  out += table(llm_table(a));
+  if (first.phase == LlmPhase::kDecode) {
+    for (const auto& p : a.phases) {
+      out += heading(fmt::format("{}: decode time per token and memory as the context grows "
+                                 "(batch {})",
+                                 p.hardware_id, p.batch));
+      out += table(llm_context_table(p));
+      out += fmt::format("{}time per token at {} = {} (sequence-1 graph) + {} (attention over "
+                         "the KV cache, {} layers)\n",
+                         markdown ? "\n" : "", p.prompt_tokens, r::seconds(p.decode_graph_s),
+                         r::seconds(p.decode_attention_s), f.layers);
+    }
+  }
+  return out;
+}
+
+json llm_json(const Analysis& a) {
+  const LlmFacts& f = *a.llm;
+  json phases = json::array();
+  for (const auto& p : a.phases) {
+    json pj = {{"hardware", p.hardware_id},
+               {"phase", to_string(p.phase)},
+               {"batch", p.batch},
+               {"prompt_tokens", p.prompt_tokens},
+               {"kv_precision", p.kv_precision},
+               {"ttft_s", p.ttft_s},
+               {"prefill_tokens_per_s", p.prefill_tokens_per_s},
+               {"weight_bytes", p.weight_bytes},
+               {"kv_cache_bytes", p.kv_cache_bytes},
+               {"prefill_activation_bytes", p.prefill_activation_bytes},
+               {"peak_bytes", p.peak_bytes},
+               {"capacity_bytes", p.capacity_bytes},
+               {"fits", p.fits}};
+    if (p.phase == LlmPhase::kDecode) {
+      pj["tpot_s"] = p.tpot_s;
+      pj["decode_graph_s"] = p.decode_graph_s;
+      pj["decode_attention_s"] = p.decode_attention_s;
+      pj["decode_tokens_per_s"] = p.decode_tokens_per_s;
+      pj["decode_energy_per_token_j"] = p.decode_energy_per_token_j;
+      pj["decode_memory_bound"] = p.decode_memory_bound;
+      pj["decode_activation_bytes"] = p.decode_activation_bytes;
+      json rows = json::array();
+      for (const auto& c : p.contexts) {
+        rows.push_back({{"context", c.context}, {"kv_cache_bytes", c.kv_cache_bytes},
+                        {"tpot_s", c.tpot_s}, {"memory_bytes", c.memory_bytes}, {"fits", c.fits}});
+      }
+      pj["contexts"] = rows;
+    }
+    phases.push_back(pj);
+  }
+  return {{"layers", f.layers}, {"heads", f.heads},       {"kv_heads", f.kv_heads},
+          {"head_dim", f.head_dim}, {"hidden", f.hidden}, {"vocab", f.vocab},
+          {"phases", phases}};
 }
 
 r::Table node_table(const Analysis& a) {
@@ -168,9 +285,14 @@ std::string render_tables(const Analysis& a, const ReportOptions& o, bool markdo
   out += table(class_table(a));
   if (!a.estimates.empty()) {
     out += heading(fmt::format(
-        "Estimates (roofline per fused kernel, batch {}, {}; figures from data/hardware)",
-        bound_batch(a), a.precision.name));
+        "Estimates ({}per fused kernel through each target's mapper, batch {}, {}; figures "
+        "from data/hardware)",
+        a.phases.empty() ? "" : "prefill, ", bound_batch(a), precision_text(a)));
     out += table(estimate_table(a));
+    for (const auto& e : a.estimates) {
+      for (const auto& n : e.notes) out += (markdown ? "\n- note: " : "  note: ") + n + "\n";
+    }
+    if (a.llm && !a.phases.empty()) out += llm_section(a, markdown);
     for (const auto& e : a.estimates) {
       const std::size_t limit =
           o.per_kernel ? e.kernels.size() : static_cast<std::size_t>(o.top_kernels);
@@ -211,7 +333,8 @@ json analysis_to_json(const Analysis& a, const ReportOptions& o) {
   j["tool"] = {{"name", "graphs"}, {"version", GRAPHS_VERSION}};
   j["model"] = {{"source", a.model.source}, {"name", a.model.name}, {"format", a.model.format},
                 {"batch", a.dims.batch},    {"seq_len", a.dims.seq_len}, {"dims", dims},
-                {"precision", a.precision.name}};
+                {"precision", a.precision.name}, {"weight_precision", a.precision.weights},
+                {"kv_precision", a.precision.kv_cache}};
   json inputs = json::array();
   for (ValueId v : a.model.graph.inputs) {
     const auto& val = a.model.graph.value(v);
@@ -254,6 +377,10 @@ json analysis_to_json(const Analysis& a, const ReportOptions& o) {
     json ej = {{"hardware", e.hardware_id},
                {"hardware_name", e.hardware_name},
                {"precision", e.precision},
+               {"mapper", e.mapper},
+               {"cuda_graphs", e.cuda_graphs},
+               {"matrix_utilization", e.matrix_utilization},
+               {"notes", e.notes},
                {"latency_s", e.latency_s},
                {"throughput_samples_per_s", throughput(a, e)},
                {"energy_j", e.energy_j},
@@ -281,13 +408,17 @@ json analysis_to_json(const Analysis& a, const ReportOptions& o) {
         ks.push_back({{"id", k.kernel}, {"latency_s", k.latency_s}, {"compute_s", k.compute_s},
                       {"memory_s", k.memory_s}, {"overhead_s", k.overhead_s},
                       {"bound", k.compute_bound ? "compute" : "memory"},
-                      {"energy_j", k.energy_j}});
+                      {"energy_j", k.energy_j}, {"utilization", k.utilization},
+                      {"thread_blocks", k.thread_blocks}, {"waves", k.waves},
+                      {"tile", {k.tile_m, k.tile_n}}, {"dram_bytes", k.dram_bytes},
+                      {"l2_bytes", k.l2_bytes}});
       }
       ej["kernels"] = ks;
     }
     estimates.push_back(ej);
   }
   j["estimates"] = estimates;
+  if (a.llm && !a.phases.empty()) j["llm"] = llm_json(a);
   return j;
 }
 

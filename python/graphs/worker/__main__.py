@@ -1,0 +1,176 @@
+"""Entry point: `python -m graphs.worker` (docs/worker-protocol.md, version 1)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+
+def main() -> int:
+    from graphs.worker.protocol import PROTOCOL_VERSION, Channel, failed
+    chan = Channel()
+    chan.send({"type": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(),
+               "python": platform.python_version(), "platform": platform.machine()})
+    while True:
+        try:
+            req = chan.receive()
+            if req is None:
+                return 0
+            kind = req["type"]
+            if kind == "probe":
+                from graphs.worker.probe import probe
+                chan.send(probe())
+            elif kind == "run":
+                run(chan, req)
+                return 0
+            elif kind == "stop":
+                return 0
+            else:
+                raise failed(f"unknown request type {kind!r}; expected probe or run")
+        except SystemExit:
+            raise
+        except BaseException as e:  # noqa: BLE001 - every failure is one error event
+            chan.fail(e)
+
+
+def _threads(req: dict) -> int | None:
+    from graphs.worker.protocol import failed
+    t = req.get("threads")
+    if t is None:
+        return None
+    if not isinstance(t, int) or isinstance(t, bool) or t < 1:
+        raise failed(f"threads must be a positive integer or null, got {t!r}")
+    return t
+
+
+def run(chan, req: dict) -> None:
+    from graphs.worker import conversions
+    from graphs.worker.protocol import failed, not_applicable, unavailable
+    from graphs.worker.runner import RunContext, synchronize, time_chunk
+
+    chan.set_phase("load")
+    t_load = time.perf_counter()
+    name = req.get("conversion")
+    conv = conversions.lookup(name) if isinstance(name, str) else None
+    if conv is None:
+        known = ", ".join(sorted(conversions.table()))
+        raise failed(f"unknown conversion {name!r}; this worker knows: {known}")
+    device = conv.device or req.get("device") or "cpu"
+    if device not in ("cpu", "cuda"):
+        raise failed(f"device must be cpu or cuda, got {device!r}")
+    if conv.device and req.get("device") not in (None, conv.device):
+        print(f"graphs.worker: {conv.name} runs on {conv.device} only; "
+              f"ignoring device {req.get('device')!r}", file=sys.stderr)
+    threads = _threads(req)
+    if threads is not None:
+        # Before torch/onnxruntime/openvino are imported: their OpenMP pools read these.
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        os.environ["MKL_NUM_THREADS"] = str(threads)
+    output_dir = req.get("output_dir") or os.path.join(os.getcwd(), f"graphs-worker-{os.getpid()}")
+    os.makedirs(output_dir, exist_ok=True)
+    seed = req.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise failed(f"seed must be a non-negative integer, got {seed!r}")
+    chunk_min_time_s = float(req.get("chunk_min_time_s", 0.05))
+
+    backend = importlib.import_module(f"graphs.worker.{conv.module}")
+    convert = getattr(backend, conv.function)
+    if conv.test_only:
+        model, arrays = None, []
+    else:
+        from graphs.worker import inputs, models
+        source = (req.get("model") or {}).get("source")
+        if source == "onnx" and not conv.onnx_source:
+            from graphs.worker.torch_common import not_applicable_to_onnx
+            raise not_applicable(not_applicable_to_onnx(conv.name))
+        if source != "onnx" and not conv.torch_source:
+            raise not_applicable(f"{conv.name} applies to ONNX sources only")
+        model = models.load(req)
+        arrays = inputs.generate(model.input_specs, seed)
+        print(f"graphs.worker: {conv.name} on {device}: {model.description}, inputs "
+              + ", ".join(f"{s.name}{list(s.shape)}:{s.dtype}/{s.kind}" for s in model.input_specs),
+              file=sys.stderr, flush=True)
+    ctx = RunContext(request=req, conversion=conv, device=device, model=model, arrays=arrays,
+                     output_dir=output_dir, threads=threads)
+    load_s = time.perf_counter() - t_load
+
+    chan.set_phase("convert")
+    t0 = time.perf_counter()
+    runner = convert(ctx, **conv.options)
+    synchronize(runner)
+    convert_s = time.perf_counter() - t0
+
+    chan.set_phase("first_call")
+    t0 = time.perf_counter()
+    out = runner.call()
+    synchronize(runner)
+    first_call_s = time.perf_counter() - t0
+    chan.send({"type": "cold_start", "load_s": load_s, "convert_s": convert_s,
+               "first_call_s": first_call_s})
+    if not conv.test_only:
+        from graphs.worker import outputs
+        try:
+            event = outputs.write(out, output_dir)
+        except Exception as e:  # noqa: BLE001
+            raise failed(f"cannot write the outputs: {type(e).__name__}: {e}") from e
+        chan.send(event)
+    del out
+
+    chan.set_phase("warmup")
+    phase, n_calls = "warmup", None
+    while True:
+        lat = time_chunk(runner, chunk_min_time_s, n_calls)
+        chan.send({"type": "chunk", "phase": phase, "latency_s": lat})
+        reply = chan.receive()
+        if reply is None:
+            raise failed("the orchestrator closed stdin while a reply to a chunk was awaited")
+        if reply["type"] == "stop":
+            break
+        if reply["type"] != "continue":
+            raise failed(f"expected continue or stop after a chunk, got {reply['type']!r}")
+        next_phase = reply.get("phase", phase)
+        if next_phase not in ("warmup", "measure"):
+            raise failed(f"continue names phase {next_phase!r}; expected warmup or measure")
+        if next_phase != phase:
+            if next_phase == "warmup":
+                raise failed("continue returns to warmup after measure began")
+            phase = next_phase
+            chan.set_phase(phase)
+        k = reply.get("n_calls")
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 0):
+            raise failed(f"n_calls must be a non-negative integer, got {k!r}")
+        n_calls = k
+    if runner.cleanup is not None:
+        runner.cleanup()
+    chan.send(done_event(ctx))
+
+
+def done_event(ctx) -> dict[str, Any]:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_rss = rss * 1024 if sys.platform != "darwin" else rss
+    gpu = None
+    threads = ctx.threads
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        threads = torch.get_num_threads()
+        if ctx.device == "cuda" and torch.cuda.is_available() and torch.cuda.is_initialized():
+            gpu = int(torch.cuda.max_memory_allocated())
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = {}
+    for name in ("torch", "torchvision", "transformers", "onnx", "onnxruntime", "openvino",
+                 "torchao", "torch_tensorrt", "tensorrt", "numpy"):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            versions[name] = str(getattr(mod, "__version__", "unknown")).split("-")[0]
+    return {"type": "done", "peak_rss_bytes": int(peak_rss), "peak_gpu_memory_bytes": gpu,
+            "threads": threads, "versions": versions}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

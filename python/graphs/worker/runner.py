@@ -1,0 +1,84 @@
+"""What a backend's convert step returns, and the timing of chunks of calls."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass
+class Runner:
+    """One inference on the run's prepared inputs.
+
+    call: runs the model once and returns its outputs (any nesting of tensors/arrays).
+    cuda_events: time with torch.cuda events and a synchronize after each call (PyTorch on a
+      GPU); otherwise time.perf_counter_ns around the call, which must then be synchronous
+      (ONNX Runtime and OpenVINO return when the outputs are ready).
+    """
+    call: Callable[[], Any]
+    cuda_events: bool = False
+    cleanup: Callable[[], None] | None = None
+
+
+def time_chunk(runner: Runner, min_time_s: float, n_calls: int | None) -> list[float]:
+    """Per-call latencies (s) of calls back to back until the chunk has lasted `min_time_s`
+    (or exactly `n_calls` calls). Only the call is inside the timed region."""
+    lat: list[float] = []
+    if n_calls is not None and n_calls <= 0:
+        return lat
+    call = runner.call
+    min_ns = int(min_time_s * 1e9)
+    if runner.cuda_events:
+        import torch
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter_ns()
+        while True:
+            start.record()
+            call()
+            end.record()
+            end.synchronize()
+            lat.append(start.elapsed_time(end) / 1e3)   # ms → s
+            if n_calls is not None:
+                if len(lat) >= n_calls:
+                    break
+            elif time.perf_counter_ns() - t0 >= min_ns:
+                break
+        return lat
+    perf = time.perf_counter_ns
+    t0 = perf()
+    while True:
+        a = perf()
+        call()
+        b = perf()
+        lat.append((b - a) / 1e9)
+        if n_calls is not None:
+            if len(lat) >= n_calls:
+                break
+        elif b - t0 >= min_ns:
+            break
+    return lat
+
+
+def synchronize(runner: Runner) -> None:
+    if runner.cuda_events:
+        import torch
+        torch.cuda.synchronize()
+
+
+@dataclass
+class RunContext:
+    """Everything a backend's convert function needs; built in the `load` phase."""
+    request: dict
+    conversion: Any                  # conversions.Conversion
+    device: str                      # "cpu" | "cuda"
+    model: Any                       # models.LoadedModel
+    arrays: list                     # numpy inputs, in input_specs order (generated once)
+    output_dir: str
+    threads: int | None              # requested intra-op threads (None: backend default)
+    onnx_cache: dict | None = None
+
+    @property
+    def input_specs(self):
+        return self.model.input_specs

@@ -1,0 +1,38 @@
+"""Test-only conversions for the orchestrator's tests (GRAPHS_TEST_CONVERSIONS=1). Torch-free.
+
+TEST_HANG sleeps forever in convert; TEST_SEGFAULT kills itself with SIGSEGV in convert;
+TEST_EXIT exits 7 without a word in convert; TEST_SLEEP times time.sleep(0.001).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from graphs.worker.runner import Runner
+
+
+def test_hang(ctx) -> Runner:
+    while True:
+        time.sleep(3600)
+
+
+def test_segfault(ctx) -> Runner:
+    sys.stderr.flush()
+    signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(60)          # the signal is delivered before this returns
+    raise RuntimeError("SIGSEGV was not delivered")
+
+
+def test_exit(ctx) -> Runner:
+    sys.stderr.flush()
+    os._exit(7)
+
+
+def test_sleep(ctx) -> Runner:
+    def call():
+        time.sleep(0.001)
+    return Runner(call=call)

@@ -1,0 +1,38 @@
+"""EXPORT+EAGER (torch.export, then the program's module run eagerly) and EXPORT+AOT_INDUCTOR
+(torch.export, then AOTInductor: torch._inductor.aoti_compile_and_package, loaded with
+aoti_load_package)."""
+
+from __future__ import annotations
+
+import os
+
+from graphs.worker import torch_common
+from graphs.worker.runner import Runner
+
+
+def exported_program(ctx, args):
+    """The run's ExportedProgram: the source's own for an `exported` source (moved to the
+    device), else torch.export.export of the module with the run's inputs."""
+    import torch
+    if ctx.model.exported is not None and ctx.device == "cpu":
+        return ctx.model.exported
+    model = torch_common.module_on(ctx, ctx.device)
+    return torch.export.export(model, args)
+
+
+def export_eager(ctx) -> Runner:
+    args = torch_common.to_tensors(ctx, ctx.device)
+    ep = exported_program(ctx, args)
+    return torch_common.runner(ep.module(), args, ctx.device)
+
+
+def aot_inductor(ctx) -> Runner:
+    import torch
+    import torch._inductor
+    args = torch_common.to_tensors(ctx, ctx.device)
+    with torch.no_grad():
+        ep = exported_program(ctx, args)
+        path = os.path.join(ctx.output_dir, "model.aoti.pt2")
+        path = torch._inductor.aoti_compile_and_package(ep, package_path=path)
+    compiled = torch._inductor.aoti_load_package(path)
+    return torch_common.runner(compiled, args, ctx.device)

@@ -1,0 +1,139 @@
+#include "graphs/bench/conversion_registry.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <tuple>
+
+#include "graphs/common/suggest.h"
+
+namespace graphs::bench {
+
+std::string_view to_string(Device device) { return device == Device::kCpu ? "cpu" : "cuda"; }
+
+Result<Device> parse_device(std::string_view text) {
+  if (text == "cpu") return Device::kCpu;
+  if (text == "cuda" || text == "gpu") return Device::kCuda;
+  return Error(ErrorCode::kInvalidArgument,
+               unknown_name_message("device", text, {"cpu", "cuda"}));
+}
+
+bool ConversionInfo::runs_on(Device d) const {
+  return std::find(devices.begin(), devices.end(), d) != devices.end();
+}
+
+Device ConversionInfo::device_for(Device run_device) const {
+  if (devices.size() == 1) return devices.front();
+  return run_device;
+}
+
+bool test_conversions_enabled() {
+  const char* v = std::getenv("GRAPHS_TEST_CONVERSIONS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+ConversionRegistry& ConversionRegistry::global() {
+  static ConversionRegistry registry;
+  return registry;
+}
+
+void ConversionRegistry::add(ConversionInfo info) {
+  std::string name = info.name;
+  entries_.insert_or_assign(std::move(name), std::move(info));
+}
+
+std::vector<const ConversionInfo*> ConversionRegistry::all() const {
+  const bool tests = test_conversions_enabled();
+  std::vector<const ConversionInfo*> out;
+  for (const auto& [name, info] : entries_) {
+    if (info.test_only && !tests) continue;
+    out.push_back(&info);
+  }
+  auto key = [](const ConversionInfo* c) {
+    auto t = [](int x) { return x == 0 ? 99 : x; };
+    return std::make_tuple(c->test_only, std::min(t(c->tier_cpu), t(c->tier_cuda)), c->family,
+                           c->name);
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const ConversionInfo* a, const ConversionInfo* b) { return key(a) < key(b); });
+  return out;
+}
+
+std::vector<std::string> ConversionRegistry::names() const {
+  std::vector<std::string> out;
+  for (const ConversionInfo* c : all()) out.push_back(c->name);
+  return out;
+}
+
+const ConversionInfo* ConversionRegistry::find(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return nullptr;
+  if (it->second.test_only && !test_conversions_enabled()) return nullptr;
+  return &it->second;
+}
+
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return "";
+  const auto e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+}  // namespace
+
+Result<std::vector<const ConversionInfo*>> ConversionRegistry::resolve(
+    const std::vector<std::string>& raw) const {
+  std::vector<std::string> names;
+  for (const std::string& r : raw) {
+    std::size_t start = 0;
+    while (start <= r.size()) {
+      const std::size_t comma = r.find(',', start);
+      const std::string part =
+          trim(std::string_view(r).substr(start, comma == std::string::npos ? std::string::npos
+                                                                             : comma - start));
+      if (!part.empty()) names.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (names.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "no conversion named; see graphs bench --list-conversions");
+  }
+  const std::vector<std::string> known = this->names();
+  std::vector<const ConversionInfo*> out;
+  std::set<std::string> seen;
+  std::string unknown;
+  for (const std::string& n : names) {
+    const ConversionInfo* c = find(n);
+    if (c == nullptr) {
+      if (!unknown.empty()) unknown += "; ";
+      unknown += unknown_name_message("conversion", n, known);
+      continue;
+    }
+    if (seen.insert(n).second) out.push_back(c);
+  }
+  if (!unknown.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 unknown + " (graphs bench --list-conversions lists them all)");
+  }
+  return out;
+}
+
+Result<std::vector<const ConversionInfo*>> ConversionRegistry::tier(int tier, Device device,
+                                                                     SourceKind source) const {
+  if (tier < 1 || tier > 3) {
+    return make_error(ErrorCode::kInvalidArgument, "--tier must be 1, 2 or 3, got ", tier);
+  }
+  std::vector<const ConversionInfo*> out;
+  for (const ConversionInfo* c : all()) {
+    if (c->test_only) continue;
+    const int t = c->tier_on(device);
+    if (t == 0 || t > tier || !c->applies_to(source)) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace graphs::bench

@@ -1,0 +1,269 @@
+#include "graphs/bench/results.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "graphs/report/table.h"
+
+namespace graphs::bench {
+
+using nlohmann::json;
+
+std::string_view to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::kOk: return "ok";
+    case RunStatus::kFailed: return "failed";
+    case RunStatus::kTimeout: return "timeout";
+    case RunStatus::kCrashed: return "crashed";
+    case RunStatus::kUnavailable: return "unavailable";
+    case RunStatus::kNotApplicable: return "not_applicable";
+    case RunStatus::kInterrupted: return "interrupted";
+  }
+  return "failed";
+}
+
+namespace {
+
+template <typename T>
+json opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json str_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+}  // namespace
+
+std::optional<double> ConversionResult::cold_start_s() const {
+  if (!load_s && !convert_s && !first_call_s) return std::nullopt;
+  return load_s.value_or(0) + convert_s.value_or(0) + first_call_s.value_or(0);
+}
+
+json ConversionResult::to_json() const {
+  json j;
+  j["type"] = "result";
+  j["conversion"] = conversion;
+  j["status"] = std::string(to_string(status));
+  j["reason"] = str_or_null(reason);
+  j["phase"] = str_or_null(phase);
+  j["device"] = device;
+  j["precision"] = precision;
+  j["family"] = family;
+  j["reference_only"] = reference_only;
+  j["counts_for_exit"] = counts_for_exit;
+  j["batch"] = batch;
+  j["cold_start"] = {{"startup_s", opt(startup_s)},   {"load_s", opt(load_s)},
+                     {"convert_s", opt(convert_s)},   {"first_call_s", opt(first_call_s)},
+                     {"total_s", opt(cold_start_s())}};
+  j["warmup"] = {{"calls", warmup_calls},
+                 {"chunks", warmup_chunks},
+                 {"time_s", warmup_s},
+                 {"steady", warmup_steady}};
+  if (latency) {
+    const LatencyStats& l = *latency;
+    j["latency"] = {{"count", l.count},
+                    {"min_s", l.min_s},
+                    {"mean_s", l.mean_s},
+                    {"median_s", l.median_s},
+                    {"p90_s", l.p90_s},
+                    {"p95_s", l.p95_s},
+                    {"p99_s", l.p99_s},
+                    {"max_s", l.max_s},
+                    {"stddev_s", l.stddev_s},
+                    {"q1_s", l.q1_s},
+                    {"q3_s", l.q3_s},
+                    {"iqr_s", l.iqr_s},
+                    {"iqr_over_median", l.iqr_over_median},
+                    {"median_ci_low_s", opt(l.median_ci_low_s)},
+                    {"median_ci_high_s", opt(l.median_ci_high_s)},
+                    {"median_ci_rel", opt(l.median_ci_rel)},
+                    {"confidence", 0.95}};
+    j["throughput_samples_per_s"] =
+        l.median_s > 0 ? json(static_cast<double>(batch) / l.median_s) : json(nullptr);
+  } else {
+    j["latency"] = nullptr;
+    j["throughput_samples_per_s"] = nullptr;
+  }
+  j["measurement"] = {{"stop_reason", str_or_null(stop_reason)}, {"time_s", measure_s}};
+  j["memory"] = {{"peak_rss_bytes", opt(peak_rss_bytes)},
+                 {"peak_rss_wait4_bytes", opt(peak_rss_wait4_bytes)},
+                 {"peak_gpu_memory_bytes", opt(peak_gpu_memory_bytes)}};
+  j["threads"] = opt(threads);
+  j["versions"] = versions;
+  json check = output_check ? output_check->to_json() : json::object();
+  check["status"] = output_check_status;
+  check["note"] = str_or_null(output_check_note);
+  j["output_check"] = check;
+  j["warnings"] = warnings;
+  j["wall_s"] = opt(wall_s);
+  j["exit"] = str_or_null(exit);
+  j["stderr_tail"] = str_or_null(stderr_tail);
+  if (!samples_s.empty()) j["latency_samples_s"] = samples_s;
+  return j;
+}
+
+int exit_status_of(const std::vector<ConversionResult>& results) {
+  int status = 0;
+  for (const auto& r : results) {
+    if (r.status == RunStatus::kInterrupted) return 130;
+    if (!r.ok() && r.counts_for_exit) status = 1;
+  }
+  return status;
+}
+
+json BenchReport::to_json() const {
+  json j;
+  j["schema_version"] = kResultSchemaVersion;
+  j["header"] = header;
+  j["results"] = json::array();
+  for (const auto& r : results) j["results"].push_back(r.to_json());
+  std::size_t ok = 0;
+  for (const auto& r : results) ok += r.ok() && !r.reference_only;
+  j["summary"] = {{"exit_status", exit_status},
+                  {"ok", ok},
+                  {"not_ok", results.size() - ok},
+                  {"jsonl_path", jsonl_path}};
+  return j;
+}
+
+namespace {
+
+// ok rows sorted by median latency, then every other row in run order.
+std::vector<const ConversionResult*> ordered(const BenchReport& report) {
+  std::vector<const ConversionResult*> ok, rest;
+  for (const auto& r : report.results) {
+    if (r.ok() && r.latency) ok.push_back(&r); else rest.push_back(&r);
+  }
+  std::stable_sort(ok.begin(), ok.end(), [](const auto* a, const auto* b) {
+    return a->latency->median_s < b->latency->median_s;
+  });
+  ok.insert(ok.end(), rest.begin(), rest.end());
+  return ok;
+}
+
+std::optional<double> eager_median(const BenchReport& report) {
+  for (const auto& r : report.results) {
+    if (r.conversion == "EAGER" && r.ok() && r.latency) return r.latency->median_s;
+  }
+  return std::nullopt;
+}
+
+std::string name_of(const ConversionResult& r) {
+  std::string n = r.conversion;
+  if (r.reference_only) n += " (reference)";
+  return n;
+}
+
+report::Table build_table(const BenchReport& report, bool markdown) {
+  report::Table t({"conversion", "device", "status", ">median", ">95% CI", ">p90", ">p99",
+                   ">IQR/med", ">samples/s", ">cold start", ">peak RSS", ">max rel err",
+                   ">vs EAGER", "note"});
+  const auto eager = eager_median(report);
+  for (const ConversionResult* r : ordered(report)) {
+    std::vector<std::string> row = {name_of(*r), r->device, std::string(to_string(r->status))};
+    if (r->ok() && r->latency) {
+      const LatencyStats& l = *r->latency;
+      row.push_back(report::seconds(l.median_s));
+      row.push_back(l.median_ci_rel ? fmt::format("±{:.1f}%", 100 * *l.median_ci_rel) : "-");
+      row.push_back(report::seconds(l.p90_s));
+      row.push_back(report::seconds(l.p99_s));
+      row.push_back(fmt::format("{:.3f}", l.iqr_over_median));
+      row.push_back(report::number(static_cast<double>(r->batch) / l.median_s));
+      const auto cold = r->cold_start_s();
+      row.push_back(cold ? report::seconds(*cold) : "-");
+      const auto rss = r->peak_rss_bytes ? r->peak_rss_bytes : r->peak_rss_wait4_bytes;
+      row.push_back(rss ? report::bytes(static_cast<double>(*rss)) : "-");
+      row.push_back(r->output_check ? fmt::format("{:.2g}", r->output_check->max_rel_error)
+                                    : r->output_check_status);
+      row.push_back(eager ? fmt::format("{:.2f}x", *eager / l.median_s) : "-");
+      std::string note;
+      for (const auto& w : r->warnings) note += (note.empty() ? "" : "; ") + w;
+      row.push_back(note);
+    } else {
+      for (int i = 0; i < 10; ++i) row.push_back("");
+      std::string reason = r->reason;
+      if (!markdown && reason.size() > 160) reason = reason.substr(0, 157) + "...";
+      row.push_back(reason);
+    }
+    t.add_row(std::move(row));
+  }
+  return t;
+}
+
+std::string title(const BenchReport& report) {
+  const json& h = report.header;
+  return fmt::format("graphs bench {} (batch {}, device {}, {} threads)", h.value("model", std::string()),
+                     h.contains("settings") ? h["settings"].value("batch", 1) : 1,
+                     h.contains("settings") ? h["settings"].value("device", std::string("cpu")) : "cpu",
+                     h.contains("threads") && !h["threads"].is_null() ? h["threads"].dump() : "default");
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string render_text(const BenchReport& report) {
+  std::string out = title(report) + "\n\n" + build_table(report, false).to_text();
+  std::string notes;
+  for (const auto& r : report.results) {
+    if (!r.ok() && !r.stderr_tail.empty()) {
+      std::string tail = r.stderr_tail;
+      if (tail.size() > 600) tail = "..." + tail.substr(tail.size() - 600);
+      notes += fmt::format("\n{} stderr (tail):\n{}\n", r.conversion, tail);
+    }
+  }
+  return out + notes;
+}
+
+std::string render_markdown(const BenchReport& report) {
+  return "# " + title(report) + "\n\n" + build_table(report, true).to_markdown();
+}
+
+std::string render_csv(const BenchReport& report) {
+  const std::vector<std::string> cols = {
+      "conversion", "status", "reason", "device", "precision", "batch", "latency_median_s",
+      "latency_median_ci_low_s", "latency_median_ci_high_s", "latency_mean_s", "latency_min_s",
+      "latency_p90_s", "latency_p95_s", "latency_p99_s", "latency_max_s", "latency_stddev_s",
+      "latency_iqr_over_median", "samples", "throughput_samples_per_s", "load_s", "convert_s",
+      "first_call_s", "cold_start_s", "peak_rss_bytes", "peak_gpu_memory_bytes", "threads",
+      "output_check", "max_abs_error", "max_rel_error", "speedup_vs_eager"};
+  std::string out;
+  for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
+  out += "\n";
+  const auto eager = eager_median(report);
+  auto num = [](std::optional<double> v) { return v ? fmt::format("{:.9g}", *v) : std::string(); };
+  auto integer = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string(); };
+  for (const ConversionResult* r : ordered(report)) {
+    const LatencyStats* l = r->latency ? &*r->latency : nullptr;
+    auto lat = [&](double LatencyStats::*f) { return l ? num(l->*f) : std::string(); };
+    std::vector<std::string> row = {
+        r->conversion, std::string(to_string(r->status)), r->reason, r->device, r->precision,
+        std::to_string(r->batch), lat(&LatencyStats::median_s),
+        l ? num(l->median_ci_low_s) : "", l ? num(l->median_ci_high_s) : "",
+        lat(&LatencyStats::mean_s), lat(&LatencyStats::min_s), lat(&LatencyStats::p90_s),
+        lat(&LatencyStats::p95_s), lat(&LatencyStats::p99_s), lat(&LatencyStats::max_s),
+        lat(&LatencyStats::stddev_s), lat(&LatencyStats::iqr_over_median),
+        l ? std::to_string(l->count) : "",
+        l && l->median_s > 0 ? num(static_cast<double>(r->batch) / l->median_s) : "",
+        num(r->load_s), num(r->convert_s), num(r->first_call_s), num(r->cold_start_s()),
+        integer(r->peak_rss_bytes ? r->peak_rss_bytes : r->peak_rss_wait4_bytes),
+        integer(r->peak_gpu_memory_bytes), r->threads ? std::to_string(*r->threads) : "",
+        r->output_check_status,
+        r->output_check ? num(r->output_check->max_abs_error) : "",
+        r->output_check ? num(r->output_check->max_rel_error) : "",
+        l && eager ? num(*eager / l->median_s) : ""};
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + csv_cell(row[i]);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace graphs::bench

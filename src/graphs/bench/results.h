@@ -1,0 +1,91 @@
+// Results of a `graphs bench` run and their renderings. Result schema version 1 (docs/bench.md):
+// every field JSON-safe, times in seconds, bytes in bytes, the unit in the field name.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graphs/bench/output_check.h"
+#include "graphs/bench/statistics.h"
+
+namespace graphs::bench {
+
+inline constexpr int kResultSchemaVersion = 1;
+
+/// ok: ran and passed; failed: the worker reported an error, broke the protocol or the output did
+/// not match; timeout: killed at a phase limit; crashed: died without `done` (signal, exit status);
+/// unavailable: cannot run here (package, device); not_applicable: does not apply to this source
+/// or device; interrupted: the run was stopped by SIGINT/SIGTERM.
+enum class RunStatus { kOk, kFailed, kTimeout, kCrashed, kUnavailable, kNotApplicable, kInterrupted };
+std::string_view to_string(RunStatus s);
+
+struct ConversionResult {
+  std::string conversion;
+  RunStatus status = RunStatus::kOk;
+  std::string reason;        // why it is not ok (one line), empty when ok
+  std::string phase;         // the phase it was in when it stopped ("" when ok)
+  std::string device;        // where it ran
+  std::string precision;
+  std::string family;
+  bool reference_only = false;   // run only to produce the reference outputs
+  bool counts_for_exit = true;   // false: a tier member that cannot run here (informative)
+
+  // Cold start (from the worker's cold_start event) and the orchestrator's own clock.
+  std::optional<double> startup_s;  // spawn → hello (interpreter and worker import)
+  std::optional<double> load_s, convert_s, first_call_s;
+  std::optional<double> wall_s;     // spawn → exit
+
+  // Warm-up and measurement.
+  std::size_t warmup_calls = 0;
+  std::size_t warmup_chunks = 0;
+  double warmup_s = 0;
+  bool warmup_steady = false;
+  std::optional<LatencyStats> latency;
+  std::string stop_reason;   // converged | max_time | n_samples
+  double measure_s = 0;
+  int64_t batch = 1;
+  std::vector<double> samples_s;  // only with keep_samples
+
+  // Resources.
+  std::optional<int64_t> peak_rss_bytes;        // the worker's own report
+  std::optional<int64_t> peak_rss_wait4_bytes;  // ru_maxrss of the worker process from wait4
+  std::optional<int64_t> peak_gpu_memory_bytes;
+  std::optional<int> threads;
+  nlohmann::json versions = nlohmann::json::object();
+
+  // Output check.
+  std::string output_check_status = "not_checked";  // passed | failed | not_checked | reference
+  std::string output_check_note;
+  std::optional<OutputComparison> output_check;
+
+  std::vector<std::string> warnings;
+  std::string exit;          // "exit status 0", "killed by SIGSEGV (signal 11)"
+  std::string stderr_tail;   // last 4 KiB, only when not ok
+
+  bool ok() const { return status == RunStatus::kOk; }
+  std::optional<double> cold_start_s() const;  // load + convert + first_call
+  nlohmann::json to_json() const;
+};
+
+struct BenchReport {
+  nlohmann::json header;  // the JSONL's first line
+  std::vector<ConversionResult> results;
+  int exit_status = 0;
+  std::string jsonl_path;
+  nlohmann::json to_json() const;  // {"schema_version", "header", "results", "summary"}
+};
+
+/// Exit status of a run: 0 when every counted conversion is ok, 1 otherwise, 130 interrupted.
+int exit_status_of(const std::vector<ConversionResult>& results);
+
+/// Text summary table: ok rows by median latency with the speedup over EAGER, then the rest with
+/// their reasons.
+std::string render_text(const BenchReport& report);
+std::string render_markdown(const BenchReport& report);
+/// One row per conversion, fixed columns (docs/bench.md), RFC 4180 quoting.
+std::string render_csv(const BenchReport& report);
+
+}  // namespace graphs::bench

@@ -1,0 +1,309 @@
+// graphs bench MODEL --conversions A,B | --tier 1|2|3 [--device cpu|cuda] [--batch N] [--seq-len N]
+//              [--input-shape D,D,...]... [--input-dtype T]... [--min-time S] [--max-time S]
+//              [--n-samples N] [--target-rel-ci X] [--timeout S] [--threads N] [--python PATH]
+//              [-o FILE] [--format text|json|jsonl|csv|md] [--jsonl FILE]
+// graphs bench --list-conversions [--device cpu|cuda] [--format text|json]
+//
+// Exit status: 0 every requested conversion ran and passed; 1 one failed, timed out, crashed or
+// could not run here; 2 bad input (unknown conversion, model, flag value); 130 interrupted.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "graphs/bench/orchestrator.h"
+#include "graphs/bench/worker_process.h"
+#include "graphs/cli/commands.h"
+#include "graphs/report/table.h"
+
+namespace graphs::cli {
+namespace {
+
+using namespace graphs::bench;
+
+struct BenchOptions {
+  BenchSettings settings;
+  std::vector<std::string> input_shapes;  // "1,3,224,224"
+  double timeout_s = 0;
+  std::string output;
+  std::string format;
+  bool list = false;
+  bool quiet = false;
+};
+
+Result<std::vector<int64_t>> parse_shape(const std::string& text) {
+  std::vector<int64_t> dims;
+  std::size_t start = 0;
+  std::string t = text;
+  for (char& c : t) {
+    if (c == 'x' || c == 'X') c = ',';
+  }
+  while (start <= t.size()) {
+    const auto comma = t.find(',', start);
+    const std::string part = t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    try {
+      std::size_t used = 0;
+      const long long d = std::stoll(part, &used);
+      if (used != part.size()) throw std::invalid_argument(part);
+      dims.push_back(d);
+    } catch (const std::exception&) {
+      return make_error(ErrorCode::kInvalidArgument, "--input-shape expects sizes like 1,3,224,224, got '",
+                        text, "'");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return dims;
+}
+
+// Progress on stderr: on a terminal one line redrawn in place (and every 0.5 s while a phase
+// runs, so elapsed time moves); otherwise a plain line per phase.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), tty_(::isatty(2) == 1) {
+    if (enabled_ && tty_) ticker_ = std::thread([this] { tick(); });
+  }
+  ~Progress() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+  }
+
+  void on_event(const ProgressEvent& e) {
+    if (!enabled_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (e.result != nullptr) {
+      const ConversionResult& r = *e.result;
+      std::string what = std::string(to_string(r.status));
+      if (r.ok() && r.latency) {
+        what += fmt::format("  median {}", report::seconds(r.latency->median_s));
+        if (r.latency->median_ci_rel) what += fmt::format(" ±{:.1f}%", 100 * *r.latency->median_ci_rel);
+        what += fmt::format("  n={}", r.latency->count);
+      } else if (!r.ok()) {
+        std::string reason = r.reason;
+        if (reason.size() > 120) reason = reason.substr(0, 117) + "...";
+        what += ": " + reason;
+      }
+      clear_line();
+      std::fprintf(stderr, "[%zu/%zu] %s %s\n", e.index, e.total, e.conversion.c_str(), what.c_str());
+      std::fflush(stderr);
+      active_ = false;
+      return;
+    }
+    const bool new_phase = !active_ || e.phase != last_.phase || e.conversion != last_.conversion;
+    last_ = e;
+    active_ = true;
+    since_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(e.elapsed_s));
+    if (tty_) {
+      draw();
+    } else if (new_phase) {
+      std::fprintf(stderr, "[%zu/%zu] %s %s (%.1f s)\n", e.index, e.total, e.conversion.c_str(),
+                   e.phase.c_str(), e.elapsed_s);
+      std::fflush(stderr);
+    }
+  }
+
+ private:
+  void clear_line() {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+  }
+  void draw() {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - since_).count();
+    std::string extra;
+    if (last_.phase == "measure" && last_.samples > 0) {
+      extra = fmt::format("  n={}", last_.samples);
+      if (last_.median_ci_rel) extra += fmt::format("  CI ±{:.1f}%", 100 * *last_.median_ci_rel);
+    }
+    clear_line();
+    std::fprintf(stderr, "[%zu/%zu] %s  %s  %.1f s%s", last_.index, last_.total,
+                 last_.conversion.c_str(), last_.phase.c_str(), elapsed, extra.c_str());
+    std::fflush(stderr);
+  }
+  void tick() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (!stop_ && active_) draw();
+    }
+    if (active_) {
+      clear_line();
+      std::fflush(stderr);
+    }
+  }
+
+  bool enabled_, tty_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread ticker_;
+  bool stop_ = false;
+  bool active_ = false;
+  ProgressEvent last_;
+  Clock::time_point since_;
+};
+
+std::string format_for(const BenchOptions& o) {
+  if (!o.format.empty()) return o.format;
+  const std::string& p = o.output;
+  if (p.ends_with(".jsonl")) return "jsonl";
+  if (p.ends_with(".json")) return "json";
+  if (p.ends_with(".csv")) return "csv";
+  if (p.ends_with(".md")) return "md";
+  return "text";
+}
+
+int list_conversions(const BenchOptions& o, const std::string& format) {
+  auto device = parse_device(o.settings.device);
+  if (!device.ok()) return report_error(device.error());
+  BenchSettings s = o.settings;
+  std::vector<std::string> argv;
+  if (!s.worker_command.empty()) {
+    argv = s.worker_command;
+  } else if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
+    std::istringstream in(env);
+    std::string w;
+    while (in >> w) argv.push_back(w);
+  } else {
+    argv = {resolve_python(s.python), "-m", "graphs.worker"};
+  }
+  const double timeout = o.timeout_s > 0 ? o.timeout_s : s.timeouts.start_s;
+  const ProbeOutcome probe = run_probe(argv, {{"PYTHONUNBUFFERED", "1"}}, timeout);
+  nlohmann::json list = nlohmann::json::array();
+  report::Table t({"conversion", "runs on", "precision", "tier cpu", "tier cuda", "torch", "onnx",
+                   "here", "why / what it is"});
+  for (const ConversionInfo* c : ConversionRegistry::global().all()) {
+    std::string devices;
+    for (Device d : c->devices) devices += (devices.empty() ? "" : ",") + std::string(to_string(d));
+    // Availability for the source kind it applies to (torch first).
+    const SourceKind kind = c->torch_source ? SourceKind::kTorch : SourceKind::kOnnx;
+    const Availability a = probe.probe ? availability(*c, kind, *device, *probe.probe) : unavailable(probe.error);
+    auto tier = [](int v) { return v == 0 ? std::string("-") : std::to_string(v); };
+    std::string pips;
+    for (const auto& r : c->requires_modules) {
+      if (pips.find(r.pip) == std::string::npos) pips += (pips.empty() ? "" : " ") + r.pip;
+    }
+    t.add_row({c->name, devices, c->precision, tier(c->tier_cpu), tier(c->tier_cuda),
+               c->torch_source ? "yes" : "-", c->onnx_source ? "yes" : "-",
+               a.available() ? "available" : std::string(to_string(a.status)),
+               a.available() ? c->description : a.reason});
+    list.push_back({{"conversion", c->name},
+                    {"family", c->family},
+                    {"devices", nlohmann::json::array()},
+                    {"precision", c->precision},
+                    {"tier_cpu", c->tier_cpu == 0 ? nlohmann::json(nullptr) : nlohmann::json(c->tier_cpu)},
+                    {"tier_cuda", c->tier_cuda == 0 ? nlohmann::json(nullptr) : nlohmann::json(c->tier_cuda)},
+                    {"torch_source", c->torch_source},
+                    {"onnx_source", c->onnx_source},
+                    {"pip", pips},
+                    {"status", std::string(to_string(a.status))},
+                    {"reason", a.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.reason)},
+                    {"description", c->description}});
+    for (Device d : c->devices) list.back()["devices"].push_back(std::string(to_string(d)));
+  }
+  if (format == "json") {
+    nlohmann::json j = {{"device", o.settings.device},
+                        {"probe", probe.probe ? probe.probe->raw : nlohmann::json(nullptr)},
+                        {"probe_error", probe.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(probe.error)},
+                        {"conversions", list}};
+    auto st = write_output(o.output, j.dump(2) + "\n");
+    if (!st.ok()) return report_error(st.error());
+    return 0;
+  }
+  std::string text = fmt::format("Conversions for a run on {} (availability from {}):\n\n", o.settings.device,
+                                 probe.probe ? "the worker's probe" : "no probe: " + probe.error);
+  text += t.to_text();
+  text += "\nNames are exact; '+' means 'then'. Tiers: 1 = EAGER + COMPILE_INDUCTOR_DEFAULT, 2 = the "
+          "deployment set for the device, 3 = everything available.\n";
+  auto st = write_output(o.output, text);
+  if (!st.ok()) return report_error(st.error());
+  return 0;
+}
+
+int run(BenchOptions& o) {
+  const std::string format = format_for(o);
+  static const std::vector<std::string> formats = {"text", "json", "jsonl", "csv", "md"};
+  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "--format must be text, json, jsonl, csv or md, got '" + format + "'"));
+  }
+  if (o.list) return list_conversions(o, format == "json" ? "json" : "text");
+  for (const std::string& s : o.input_shapes) {
+    auto shape = parse_shape(s);
+    if (!shape.ok()) return report_error(shape.error());
+    o.settings.input_shapes.push_back(*shape);
+  }
+  if (o.timeout_s != 0) o.settings.timeout_s = o.timeout_s;
+  if (format == "jsonl" && !o.output.empty() && o.output != "-") o.settings.jsonl_path = o.output;
+  auto resolved = resolve(o.settings);
+  if (!resolved.ok()) return report_error(resolved.error());
+  std::fprintf(stderr, "graphs: results are appended to %s\n", resolved->jsonl_path.c_str());
+  install_interrupt_handlers();
+  BenchReport report;
+  {
+    Progress progress(!o.quiet);
+    auto r = run_bench(*resolved, [&](const ProgressEvent& e) { progress.on_event(e); });
+    if (!r.ok()) return report_error(r.error());
+    report = std::move(*r);
+  }
+  std::fputs(render_text(report).c_str(), stdout);
+  std::fflush(stdout);
+  Status st = ok_status();
+  if (format == "json") st = write_output(o.output, report.to_json().dump(2) + "\n");
+  else if (format == "csv") st = write_output(o.output, render_csv(report));
+  else if (format == "md") st = write_output(o.output, render_markdown(report));
+  if (!st.ok()) return report_error(st.error());
+  if (report.exit_status == 130) std::fprintf(stderr, "graphs: interrupted\n");
+  return report.exit_status;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, CommandResult& result) {
+  auto opts = std::make_shared<BenchOptions>();
+  BenchSettings& s = opts->settings;
+  auto* cmd = app.add_subcommand(
+      "bench", "Benchmark MODEL through several backends ('conversions'), each in its own worker "
+               "process: latency statistics, cold start, memory, output check");
+  cmd->add_option("model", s.model,
+                  "torchvision:NAME, hf:NAME, package.module:factory, an .onnx file, or a zoo name "
+                  "(resnet18, resnet50, mobilenet_v2, vit_b_16, bert-base, gpt2)");
+  cmd->add_option("--conversions,-c", s.conversions, "conversion names, comma-separated (see --list-conversions)")
+      ->delimiter(',');
+  cmd->add_option("--tier", s.tier, "1 = EAGER + COMPILE_INDUCTOR_DEFAULT, 2 = deployment set, 3 = everything");
+  cmd->add_option("--device", s.device, "cpu or cuda: where device-neutral conversions run")->capture_default_str();
+  cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
+  cmd->add_option("--seq-len", s.seq_len, "sequence length of token inputs")->capture_default_str();
+  cmd->add_option("--input-shape", opts->input_shapes, "one input's shape, e.g. 1,3,224,224 (repeat per input)");
+  cmd->add_option("--input-dtype", s.input_dtypes, "one input's dtype: float32, int64, ... (repeat per input)");
+  cmd->add_option("--min-time", s.min_time_s, "measure at least this long (s)")->capture_default_str();
+  cmd->add_option("--max-time", s.max_time_s, "measure at most this long (s)")->capture_default_str();
+  cmd->add_option("--n-samples", s.n_samples, "measure exactly N calls instead of the CI rule");
+  cmd->add_option("--target-rel-ci", s.target_rel_ci,
+                  "stop when the 95% CI of the median is within this fraction of it")
+      ->capture_default_str();
+  cmd->add_option("--timeout", opts->timeout_s,
+                  "limit (s) for every phase: load, convert, first call, each warm-up/measure chunk");
+  cmd->add_option("--threads", s.threads, "intra-op threads of each worker (default: the backend's)");
+  cmd->add_option("--seed", s.seed, "seed of the generated inputs")->capture_default_str();
+  cmd->add_option("--python", s.python, "Python interpreter of the workers (default $GRAPHS_PYTHON, the venv's, python3)");
+  cmd->add_option("-o,--output", opts->output, "write results to FILE (.jsonl, .json, .csv, .md)");
+  cmd->add_option("--format", opts->format, "text, json, jsonl, csv or md (default: from -o's extension)");
+  cmd->add_option("--jsonl", s.jsonl_path, "append results to this JSONL file as they finish");
+  cmd->add_option("--work-dir", s.work_dir, "folder for the run's files (default ~/.cache/graphs/bench/...)");
+  cmd->add_flag("--keep-outputs", s.keep_outputs, "keep the workers' .npy outputs in the work dir");
+  cmd->add_flag("--keep-samples", s.keep_samples, "every measured latency in the results");
+  cmd->add_flag("--list-conversions", opts->list, "list every conversion and whether it can run here");
+  cmd->add_flag("-q,--quiet", opts->quiet, "no progress on stderr");
+  cmd->callback([opts, &result] { result.exit_status = run(*opts); });
+}
+
+}  // namespace graphs::cli

@@ -1,0 +1,147 @@
+#include "graphs/estimate/llm_phases.h"
+
+#include <algorithm>
+#include <set>
+
+#include "graphs/common/suggest.h"
+#include "graphs/estimate/mapper.h"
+#include "graphs/parallel/tp_planner.h"
+
+namespace graphs {
+
+std::string_view to_string(LlmPhase phase) {
+  return phase == LlmPhase::kPrefill ? "prefill" : "decode";
+}
+
+Result<LlmPhase> parse_llm_phase(const std::string& name) {
+  if (name == "prefill") return LlmPhase::kPrefill;
+  if (name == "decode") return LlmPhase::kDecode;
+  return Error(ErrorCode::kInvalidArgument,
+               unknown_name_message("phase", name, {"prefill", "decode"}));
+}
+
+Result<LlmFacts> llm_facts(const Graph& graph, const std::string& model) {
+  TpPlanOptions options;
+  options.world_size = 1;
+  auto plan = plan_tensor_parallel(graph, model, options);
+  if (!plan.ok() || plan->transformer_layers <= 0 || plan->heads <= 0 || plan->head_dim <= 0) {
+    return make_error(ErrorCode::kInvalidArgument, model,
+                      " is not a decoder LLM: no attention layers found; --phase needs one "
+                      "(e.g. llama-2-7b, gpt2)");
+  }
+  LlmFacts f;
+  f.layers = plan->transformer_layers;
+  f.heads = plan->heads;
+  f.kv_heads = plan->kv_heads > 0 ? plan->kv_heads : plan->heads;
+  f.head_dim = plan->head_dim;
+  f.hidden = plan->hidden;
+  f.vocab = plan->vocab;
+  return f;
+}
+
+double kv_cache_bytes(const LlmFacts& f, int64_t batch, int64_t context, double kv_bytes) {
+  return 2.0 * static_cast<double>(f.layers) * static_cast<double>(batch) *
+         static_cast<double>(context) * static_cast<double>(f.kv_heads) *
+         static_cast<double>(f.head_dim) * kv_bytes;
+}
+
+KernelWork decode_attention_work(const LlmFacts& f, int64_t batch, int64_t context,
+                                 double kv_bytes, double act_bytes) {
+  const double b = static_cast<double>(batch), l = static_cast<double>(context);
+  const double h = static_cast<double>(f.heads), kv = static_cast<double>(f.kv_heads);
+  const double d = static_cast<double>(f.head_dim);
+  KernelWork w;
+  w.kernel = -1;
+  w.op_class = OpClass::kMatMul;
+  w.matrix = true;
+  w.macs = 2 * b * h * l * d;
+  w.flops = 2 * w.macs + 5 * b * h * l;
+  w.input_bytes = 2 * b * l * kv * d * kv_bytes + b * h * d * act_bytes;
+  w.output_bytes = 2 * b * kv * d * kv_bytes + b * h * d * act_bytes;
+  GemmShape g;
+  g.batch = b * kv;
+  g.m = h / kv;
+  g.n = l;
+  g.k = d;
+  g.a_bytes = b * h * d * act_bytes;
+  g.b_bytes = 2 * b * l * kv * d * kv_bytes;
+  // Two products (q·Kᵀ, p·V) of this shape: the GEMM view carries both as one of twice the K.
+  g.k = 2 * d;
+  w.gemm = g;
+  return w;
+}
+
+std::vector<int64_t> llm_table_contexts(int64_t prompt_tokens) {
+  std::set<int64_t> c;
+  for (int64_t l = 512; l <= 131072; l *= 2) c.insert(l);
+  if (prompt_tokens > 0) c.insert(prompt_tokens);
+  return {c.begin(), c.end()};
+}
+
+Result<LlmPhaseEstimate> estimate_llm_phase(LlmPhase phase, const LlmFacts& facts, int64_t batch,
+                                            int64_t prompt_tokens, const Estimate& prefill,
+                                            const Estimate* decode, const HardwareModel& hw,
+                                            const EstimateOptions& options, double kv_bytes,
+                                            double act_bytes, const std::string& kv_precision) {
+  LlmPhaseEstimate p;
+  p.hardware_id = hw.id;
+  p.phase = phase;
+  p.batch = batch;
+  p.prompt_tokens = prompt_tokens;
+  p.kv_precision = kv_precision;
+  p.kv_bytes_per_element = kv_bytes;
+  p.ttft_s = prefill.latency_s;
+  p.prefill_tokens_per_s =
+      prefill.latency_s > 0
+          ? static_cast<double>(batch) * static_cast<double>(prompt_tokens) / prefill.latency_s
+          : 0;
+  p.weight_bytes = prefill.memory.weight_bytes;
+  p.kv_cache_bytes = kv_cache_bytes(facts, batch, prompt_tokens, kv_bytes);
+  p.prefill_activation_bytes = prefill.memory.peak_activation_bytes;
+  p.capacity_bytes = hw.memory_bytes;
+  p.peak_bytes = p.weight_bytes + p.kv_cache_bytes + p.prefill_activation_bytes;
+
+  if (phase == LlmPhase::kDecode) {
+    GRAPHS_CHECK_OR_RETURN(decode != nullptr, ErrorCode::kInternal,
+                           "decode phase without a sequence-1 estimate");
+    GRAPHS_ASSIGN_OR_RETURN(MapperTarget target, resolve_target(hw, options));
+    target.overhead_s = 0;  // the sequence-1 graph's attention kernels carry the launches
+    p.decode_activation_bytes = decode->memory.peak_activation_bytes;
+    auto step = [&](int64_t context, double* attention_s, double* energy_j, double* compute_s,
+                    double* memory_s) {
+      const KernelEstimate k =
+          estimate_kernel(decode_attention_work(facts, batch, context, kv_bytes, act_bytes), target);
+      const double layers = static_cast<double>(facts.layers);
+      *attention_s = layers * k.latency_s;
+      *energy_j = layers * k.energy_j;
+      *compute_s = layers * k.compute_s;
+      *memory_s = layers * k.memory_s;
+      return decode->latency_s + *attention_s;
+    };
+    double attention_s = 0, energy = 0, compute_s = 0, memory_s = 0;
+    p.tpot_s = step(prompt_tokens, &attention_s, &energy, &compute_s, &memory_s);
+    p.decode_graph_s = decode->latency_s;
+    p.decode_attention_s = attention_s;
+    p.decode_tokens_per_s = p.tpot_s > 0 ? static_cast<double>(batch) / p.tpot_s : 0;
+    p.decode_energy_per_token_j =
+        (decode->dynamic_energy_j + energy + hw.static_power_w * p.tpot_s) /
+        static_cast<double>(batch);
+    p.decode_memory_bound = decode->memory_s + memory_s > decode->compute_s + compute_s;
+    const double decode_bytes = p.weight_bytes + p.kv_cache_bytes + p.decode_activation_bytes;
+    p.peak_bytes = std::max(p.peak_bytes, decode_bytes);
+    for (int64_t context : llm_table_contexts(prompt_tokens)) {
+      LlmContextRow row;
+      row.context = context;
+      double a = 0, e = 0, c = 0, m = 0;
+      row.tpot_s = step(context, &a, &e, &c, &m);
+      row.kv_cache_bytes = kv_cache_bytes(facts, batch, context, kv_bytes);
+      row.memory_bytes = p.weight_bytes + row.kv_cache_bytes + p.decode_activation_bytes;
+      row.fits = row.memory_bytes <= hw.memory_bytes;
+      p.contexts.push_back(row);
+    }
+  }
+  p.fits = p.peak_bytes <= p.capacity_bytes;
+  return p;
+}
+
+}  // namespace graphs

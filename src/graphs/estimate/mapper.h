@@ -1,0 +1,84 @@
+// Mappers: how one fused kernel runs on a kind of hardware. The mapper is chosen from the
+// hardware file's `kind` (data, not code): gpu → GPU mapper; tpu/npu with a `systolic_array` →
+// systolic mapper; everything else (cpu, accelerators without published array dims) → roofline.
+//
+// Common to all (Williams, Waterman, Patterson, "Roofline", CACM 52(4), 2009):
+//   compute_s = FLOPs / (peak(precision, unit) × efficiency(unit) × utilization)
+//   memory_s  = DRAM bytes / (DRAM bandwidth × efficiency.memory)
+//   latency_s = max(compute_s, memory_s) + overhead_s
+// utilization = 1 for the roofline mapper.
+//
+// GPU mapper (wave quantization as in NVIDIA's "Matrix Multiplication Background User's Guide",
+// Deep Learning Performance docs: tile and wave quantization):
+//   - A GEMM (batch × [M,K]×[K,N], see kernel_work.h) is cut into output tiles Mt × Nt, one per
+//     thread block; blocks = batch × ⌈M/Mt⌉ × ⌈N/Nt⌉; when blocks < SMs and K is long, split-K
+//     divides K among up to ⌊SMs/blocks⌋ blocks (CUTLASS split-K); waves = ⌈blocks / SMs⌉.
+//     utilization = useful MACs / (waves × SMs × Mt × Nt × K/splits) = tile efficiency × wave
+//     efficiency. The tile is the one of kGpuTiles giving the lowest max(compute, L2) time
+//     (16- and 32-row tiles only for GEMMs whose M fits in one tile row).
+//   - L2: tile re-reads (A read once per column of tiles, B once per row of tiles) are served at
+//     the L2 bandwidth when the file gives one: l2_s = (A·⌈N/Nt⌉ + B·⌈M/Mt⌉ + C) / L2 bandwidth;
+//     memory_s = max(DRAM time, l2_s). Activations a recent kernel wrote that still fit the L2
+//     (kernel_work.h, mark_cache_resident_inputs) are read from L2, not DRAM.
+//   - Non-GEMM kernels run on the CUDA cores (vector peak); depthwise convs too.
+//   - overhead_s = kernel_launch_s per kernel, or graph_kernel_launch_s when the kernels are
+//     replayed from a CUDA graph (EstimateOptions::cuda_graphs), which removes the host launch.
+// Systolic mapper (weight-stationary MXU, Jouppi et al., ISCA 2017; TPU v4 ISCA 2023):
+//   - A [K, N] weight is cut into R × C tiles (the array's rows × cols): tiles = batch × ⌈K/R⌉ ×
+//     ⌈N/C⌉. Each tile streams the M activation rows through the array in max(M, R) cycles (the
+//     next tile's weights load, R cycles, overlapped with streaming — double-buffered weights).
+//     Tiles spread over the `count` arrays; when there are fewer tiles than arrays, M is split
+//     among the idle arrays. utilization = MACs / (cycles × count × R × C).
+//   - Everything else: roofline on the vector unit.
+// CPU: the roofline (calibrated efficiencies come from the hardware file).
+#pragma once
+
+#include <string>
+
+#include "graphs/estimate/kernel_work.h"
+#include "graphs/estimate/roofline.h"
+#include "graphs/hardware/hardware_model.h"
+
+namespace graphs {
+
+enum class MapperKind { kRoofline, kGpu, kSystolic };
+std::string_view to_string(MapperKind kind);
+
+/// The mapper for a target, from its `kind` and whether it has a systolic array.
+MapperKind mapper_for(const HardwareModel& hw);
+
+/// GEMM output tiles the GPU mapper chooses among (Mt × Nt): CUTLASS's default tensor-op
+/// threadblock shapes for sm80/sm90 (128×256, 128×128, 64×128 and 64×64; CUTLASS
+/// `include/cutlass/gemm/device/default_gemm_configuration.h`), plus 16×128 and 32×128 for
+/// skinny GEMMs (M ≤ the tile's M: decode steps), the m16n8k16 mma granularity that small-M
+/// kernels (cuBLAS, TensorRT-LLM GEMV/skinny kernels) use. A modelling choice, not a hardware
+/// figure. `skinny_only`: a candidate only when the whole M fits one tile row.
+struct GpuTile {
+  int m = 128;
+  int n = 128;
+  bool skinny_only = false;
+};
+inline constexpr GpuTile kGpuTiles[] = {{128, 256}, {128, 128}, {64, 128},
+                                        {64, 64},   {32, 128, true}, {16, 128, true}};
+
+/// A target resolved at one precision, for estimating many kernels quickly.
+struct MapperTarget {
+  const HardwareModel* hw = nullptr;
+  MapperKind kind = MapperKind::kRoofline;
+  double matrix_flops_per_s = 0;  // peak × efficiency.matrix
+  double vector_flops_per_s = 0;  // peak × efficiency.vector
+  double dram_bytes_per_s = 0;    // bandwidth × efficiency.memory
+  double l2_bytes_per_s = 0;      // 0: unknown (no L2 term)
+  double l2_capacity_bytes = 0;
+  double overhead_s = 0;          // per kernel: launch, or graph replay
+  double energy_per_flop_j = 0;
+};
+
+/// Resolves `hw` at `options.precision`. Error kInvalidArgument when the target has no peak or
+/// energy figure at the precision (an int8-only accelerator asked for fp32 says so).
+Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptions& options);
+
+/// One kernel on a resolved target.
+KernelEstimate estimate_kernel(const KernelWork& work, const MapperTarget& target);
+
+}  // namespace graphs

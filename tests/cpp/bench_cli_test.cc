@@ -1,0 +1,226 @@
+// `graphs bench` end to end with the torch-free fake worker: bad names stop the run with exit 2
+// before any worker starts; --list-conversions; output files by extension; the JSONL keeps every
+// finished conversion when the orchestrator is SIGKILLed mid-run; SIGINT ends the run (130) and
+// takes the worker with it.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFakeWorker = std::string(GRAPHS_TEST_DATA_DIR) + "/bench/fake_worker.py";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<nlohmann::json> jsonl_lines(const fs::path& p) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(p);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+class BenchCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("graphs_bench_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ::setenv("GRAPHS_TEST_CONVERSIONS", "1", 1);
+    ::setenv("GRAPHS_WORKER_COMMAND", ("python3 " + kFakeWorker).c_str(), 1);
+    ::setenv("XDG_CACHE_HOME", (dir_ / "cache").c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("GRAPHS_TEST_CONVERSIONS");
+    ::unsetenv("GRAPHS_WORKER_COMMAND");
+    fs::remove_all(dir_);
+  }
+
+  struct Run {
+    int exit_status = -1;
+    std::string out, err;
+  };
+  Run run(const std::string& args) {
+    const std::string cmd = std::string(GRAPHS_CLI_PATH) + " bench " + args + " >" +
+                            (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(dir_ / "out");
+    r.err = slurp(dir_ / "err");
+    return r;
+  }
+
+  // Starts `graphs bench ...` in the background; stdout/stderr to files.
+  pid_t start(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {GRAPHS_CLI_PATH, "bench"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir_ / "bg_out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir_ / "bg_err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+
+  // Polls until `path` has at least `lines` lines (a guard of 300 s against a broken build, not a
+  // timing assertion).
+  bool wait_for_lines(const fs::path& path, std::size_t lines) {
+    for (int i = 0; i < 3000; ++i) {
+      const std::string s = slurp(path);
+      if (static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) >= lines) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  static std::string fast() {
+    return " --min-time 0.05 --max-time 0.5 -q";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(BenchCliTest, UnknownConversionExitsTwoWithSuggestionsAndRunsNothing) {
+  const Run r = run("torchvision:resnet18 --conversions EAGER,COMPILE_INDUCTOR,OPENVINO --jsonl " +
+                    (dir_ / "r.jsonl").string());
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("unknown conversion 'COMPILE_INDUCTOR'; did you mean COMPILE_INDUCTOR_DEFAULT"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("unknown conversion 'OPENVINO'; did you mean COMPILE_OPENVINO, OPENVINO_CPU"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "r.jsonl"));
+}
+
+TEST_F(BenchCliTest, BadInputExitsTwo) {
+  EXPECT_EQ(run("resnet5 --conversions EAGER").exit_status, 2);
+  EXPECT_EQ(run("torchvision:resnet18").exit_status, 2);  // no conversions
+  EXPECT_EQ(run("torchvision:resnet18 --tier 4").exit_status, 2);
+  EXPECT_EQ(run("torchvision:resnet18 --conversions EAGER --device tpu").exit_status, 2);
+  EXPECT_EQ(run("torchvision:resnet18 --conversions EAGER --tier 1").exit_status, 2);
+  EXPECT_EQ(run("mypkg.models:make --conversions EAGER").exit_status, 2);  // needs --input-shape
+  EXPECT_EQ(run("missing.onnx --conversions ONNX_CPU").exit_status, 2);
+  const Run r = run("torchvision:resnet18 --conversions EAGER --max-time 0.1 --min-time 1");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--max-time"), std::string::npos) << r.err;
+}
+
+TEST_F(BenchCliTest, ListConversionsShowsAvailabilityAndReasons) {
+  ::setenv("FAKE_MISSING", "openvino", 1);
+  const Run r = run("--list-conversions");
+  ::unsetenv("FAKE_MISSING");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("COMPILE_INDUCTOR_DEFAULT"), std::string::npos);
+  EXPECT_NE(r.out.find("pip install openvino"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no CUDA device"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TEST_HANG"), std::string::npos);
+
+  const Run j = run("--list-conversions --format json");
+  ASSERT_EQ(j.exit_status, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  bool saw_eager = false;
+  for (const auto& c : doc["conversions"]) {
+    if (c["conversion"] == "EAGER") {
+      saw_eager = true;
+      EXPECT_EQ(c["status"], "available");
+    }
+  }
+  EXPECT_TRUE(saw_eager);
+}
+
+TEST_F(BenchCliTest, WritesEveryOutputFormat) {
+  for (const char* ext : {"json", "csv", "md", "jsonl"}) {
+    const fs::path out = dir_ / (std::string("r.") + ext);
+    const Run r = run("resnet18 --conversions EAGER,TEST_SLEEP -o " + out.string() + fast());
+    EXPECT_EQ(r.exit_status, 0) << ext << ": " << r.err;
+    ASSERT_TRUE(fs::exists(out)) << ext;
+    EXPECT_NE(r.out.find("EAGER"), std::string::npos) << r.out;  // the summary table
+    const std::string text = slurp(out);
+    EXPECT_NE(text.find("TEST_SLEEP"), std::string::npos) << ext;
+    if (std::string(ext) == "json") {
+      const auto j = nlohmann::json::parse(text);
+      EXPECT_EQ(j["results"].size(), 2u);
+      EXPECT_EQ(j["summary"]["exit_status"], 0);
+    }
+    if (std::string(ext) == "jsonl") {
+      EXPECT_EQ(jsonl_lines(out).size(), 4u);
+    }
+  }
+}
+
+TEST_F(BenchCliTest, JsonlKeepsFinishedConversionsWhenTheOrchestratorIsKilled) {
+  const fs::path jsonl = dir_ / "killed.jsonl";
+  const pid_t pid = start({"torchvision:resnet18", "--conversions", "EAGER,TORCH_SCRIPT,TEST_HANG",
+                           "--min-time", "0.05", "--max-time", "0.5", "--jsonl", jsonl.string()});
+  // Header + EAGER + TORCH_SCRIPT are on disk once TEST_HANG's worker hangs.
+  ASSERT_TRUE(wait_for_lines(jsonl, 3));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const auto lines = jsonl_lines(jsonl);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["type"], "header");
+  EXPECT_EQ(lines[1]["conversion"], "EAGER");
+  EXPECT_EQ(lines[1]["status"], "ok");
+  EXPECT_EQ(lines[2]["conversion"], "TORCH_SCRIPT");
+  EXPECT_EQ(lines[2]["status"], "ok");
+  EXPECT_TRUE(lines[2]["latency"]["median_s"].is_number());
+}
+
+TEST_F(BenchCliTest, SigintEndsTheRunAndTheWorker) {
+  const fs::path jsonl = dir_ / "int.jsonl";
+  const pid_t pid = start({"torchvision:resnet18", "--conversions", "TEST_SLEEP,TEST_HANG,EAGER",
+                           "--min-time", "0.05", "--max-time", "0.5", "--jsonl", jsonl.string()});
+  ASSERT_TRUE(wait_for_lines(jsonl, 3));  // header, EAGER, TEST_SLEEP: TEST_HANG runs next
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const auto lines = jsonl_lines(jsonl);
+  ASSERT_GE(lines.size(), 4u);
+  // The reference EAGER was requested, so it ran first.
+  EXPECT_EQ(lines[1]["conversion"], "EAGER");
+  EXPECT_EQ(lines[2]["conversion"], "TEST_SLEEP");
+  bool saw_interrupted = false;
+  for (const auto& l : lines) saw_interrupted |= l.value("status", "") == "interrupted";
+  EXPECT_TRUE(saw_interrupted);
+  EXPECT_EQ(lines.back()["type"], "end");
+  EXPECT_EQ(lines.back()["exit_status"], 130);
+}
+
+}  // namespace

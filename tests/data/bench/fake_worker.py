@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""A torch-free worker speaking protocol v1 (docs/worker-protocol.md), for the orchestrator's tests.
+
+Every conversion behaves like TEST_SLEEP (times time.sleep(0.001), writes one float32 output),
+except the test-only ones (TEST_HANG, TEST_SEGFAULT, TEST_EXIT) and what these variables ask:
+  FAKE_MISSING=mod,mod      probe reports these modules as not importable
+  FAKE_MISMATCH=NAME,NAME   these conversions' outputs are off by 1.0
+  FAKE_GARBAGE=NAME         this conversion prints a line that is not JSON in load
+  FAKE_ERROR=NAME:kind      this conversion fails in convert with an error of that kind
+  FAKE_PROTOCOL=N           hello announces protocol N
+  FAKE_STDERR_BYTES=N       write N bytes to stderr before the first chunk (pipe-drain test)
+  FAKE_CALL_S=S             seconds per timed call (default 0.001)
+"""
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import time
+
+out = sys.stdout
+
+
+def send(obj):
+    out.write(json.dumps(obj) + "\n")
+    out.flush()
+
+
+def recv():
+    line = sys.stdin.readline()
+    if not line:
+        sys.exit(0)  # the orchestrator is gone
+    return json.loads(line)
+
+
+def env_list(name):
+    return [x for x in os.environ.get(name, "").split(",") if x]
+
+
+def write_npy(path, values, shape):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
+        ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else ""))
+    pad = (64 - (10 + len(header) + 1) % 64) % 64
+    header = header + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
+        f.write(struct.pack("<%df" % len(values), *values))
+
+
+def probe():
+    missing = set(env_list("FAKE_MISSING"))
+    mods = {m: (None if m in missing else "0.0-fake") for m in [
+        "torch", "torchvision", "transformers", "onnx", "onnxruntime", "openvino", "triton",
+        "torch_tensorrt", "tensorrt"]}
+    send({"type": "probe_result", "modules": mods, "cuda_available": False,
+          "cuda_device_count": 0, "cuda_device_name": None,
+          "ort_providers": ["CPUExecutionProvider"], "openvino_devices": ["CPU"],
+          "torch_num_threads": 1})
+
+
+def timed_chunk(min_time_s, n_calls, call_s):
+    lat = []
+    start = time.perf_counter()
+    while True:
+        t0 = time.perf_counter_ns()
+        time.sleep(call_s)
+        lat.append((time.perf_counter_ns() - t0) * 1e-9)
+        if n_calls is not None:
+            if len(lat) >= n_calls:
+                break
+        elif time.perf_counter() - start >= min_time_s:
+            break
+    return lat
+
+
+def run(req):
+    name = req["conversion"]
+    phase = "load"
+    send({"type": "phase", "phase": "load"})
+    if name in env_list("FAKE_GARBAGE"):
+        out.write("this is not json\n")
+        out.flush()
+        time.sleep(60)
+    if name == "TEST_EXIT":
+        os._exit(7)
+    send({"type": "phase", "phase": "convert"})
+    for spec in env_list("FAKE_ERROR"):
+        n, _, kind = spec.partition(":")
+        if n == name:
+            send({"type": "error", "phase": "convert", "kind": kind,
+                  "message": "fake %s error" % kind, "traceback": "Traceback: fake"})
+            sys.exit(3)
+    if name == "TEST_HANG":
+        while True:
+            time.sleep(3600)
+    if name == "TEST_SEGFAULT":
+        sys.stderr.write("about to segfault\n")
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGSEGV)
+    send({"type": "phase", "phase": "first_call"})
+    send({"type": "cold_start", "load_s": 0.01, "convert_s": 0.02, "first_call_s": 0.003})
+    values = [0.1 * i - 0.3 for i in range(10)]
+    if name in env_list("FAKE_MISMATCH"):
+        values = [v + 1.0 for v in values]
+    os.makedirs(req["output_dir"], exist_ok=True)
+    write_npy(os.path.join(req["output_dir"], "out_0.npy"), values, [2, 5])
+    send({"type": "outputs", "files": ["out_0.npy"], "dtypes": ["float32"], "shapes": [[2, 5]]})
+    nbytes = int(os.environ.get("FAKE_STDERR_BYTES", "0"))
+    if nbytes:
+        sys.stderr.write("e" * nbytes)
+        sys.stderr.flush()
+    call_s = float(os.environ.get("FAKE_CALL_S", "0.001"))
+    phase = "warmup"
+    send({"type": "phase", "phase": "warmup"})
+    n_calls = None
+    while True:
+        send({"type": "chunk", "phase": phase,
+              "latency_s": timed_chunk(req["chunk_min_time_s"], n_calls, call_s)})
+        reply = recv()
+        if reply["type"] == "stop":
+            break
+        n_calls = reply.get("n_calls")
+        if reply["phase"] != phase:
+            phase = reply["phase"]
+            send({"type": "phase", "phase": phase})
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    send({"type": "done", "peak_rss_bytes": rss, "peak_gpu_memory_bytes": None,
+          "threads": req.get("threads") or 1, "versions": {"fake": "1"}})
+    sys.exit(0)
+
+
+def main():
+    send({"type": "hello", "protocol": int(os.environ.get("FAKE_PROTOCOL", "1")),
+          "pid": os.getpid(), "python": sys.version.split()[0], "platform": "fake"})
+    while True:
+        req = recv()
+        if req["type"] == "probe":
+            probe()
+        elif req["type"] == "run":
+            run(req)
+
+
+if __name__ == "__main__":
+    main()
