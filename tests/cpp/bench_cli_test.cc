@@ -180,6 +180,14 @@ TEST_F(BenchCliTest, WritesEveryOutputFormat) {
   }
 }
 
+TEST_F(BenchCliTest, JsonFormatOnStdoutIsOnlyJson) {
+  const Run r = run("resnet18 --conversions TEST_SLEEP --format json" + fast());
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["results"][0]["conversion"], "TEST_SLEEP");
+}
+
 TEST_F(BenchCliTest, JsonlKeepsFinishedConversionsWhenTheOrchestratorIsKilled) {
   const fs::path jsonl = dir_ / "killed.jsonl";
   const pid_t pid = start({"torchvision:resnet18", "--conversions", "EAGER,TORCH_SCRIPT,TEST_HANG",

@@ -241,11 +241,18 @@ TEST_F(BenchOrchestratorTest, JsonlHasHeaderEveryResultAndEnd) {
   EXPECT_EQ(lines.back()["type"], "end");
   EXPECT_EQ(lines.back()["exit_status"], 1);
   // The report's JSON form has the same results and units in the names.
+  // EAGER ran first as the reference-only run (TORCH_SCRIPT's outputs need one).
+  EXPECT_EQ(lines[1]["conversion"], "EAGER");
+  EXPECT_EQ(lines[1]["reference_only"], true);
   const nlohmann::json j = r.to_json();
   EXPECT_EQ(j["schema_version"], 1);
-  EXPECT_TRUE(j["results"][0]["latency"].contains("median_s"));
-  EXPECT_TRUE(j["results"][0]["latency"].contains("median_ci_low_s"));
-  EXPECT_TRUE(j["results"][0]["memory"].contains("peak_rss_bytes"));
+  const nlohmann::json& sleep = j["results"][1];
+  ASSERT_EQ(sleep["conversion"], "TEST_SLEEP");
+  EXPECT_TRUE(sleep["latency"]["median_s"].is_number());
+  EXPECT_TRUE(sleep["latency"]["median_ci_low_s"].is_number());
+  EXPECT_TRUE(sleep["memory"].contains("peak_rss_bytes"));
+  EXPECT_EQ(j["results"][2]["status"], "crashed");
+  EXPECT_EQ(j["results"][3]["status"], "failed");
 }
 
 TEST_F(BenchOrchestratorTest, LargeStderrDoesNotDeadlock) {

@@ -197,7 +197,7 @@ TEST_F(CliTest, UnknownFormatAndMalformedDim) {
 TEST_F(CliTest, HardwareShowUnknownAndKnown) {
   const CliRun unknown = run("hardware show a100");
   expect_one_line_error(unknown, "unknown hardware 'a100'; did you mean ");
-  EXPECT_NE(unknown.err.find("a100-sxm4-80gb"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("a100-"), std::string::npos) << unknown.err;  // an A100 variant
   const CliRun r = run("hardware show h100-sxm5-80gb");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.out.find("datasheet"), std::string::npos);

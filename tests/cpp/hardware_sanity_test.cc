@@ -51,7 +51,7 @@ TEST(HardwareSanityTest, EveryTargetIsPlausible) {
     // Either fp32 or an integer-only accelerator.
     EXPECT_TRUE(has("fp32") || m.integer_only());
     for (const auto& [p, v] : peaks) {
-      EXPECT_GE(v, 1e11) << p;   // ≥ 0.1 TFLOP/s: anything slower is a unit slip
+      EXPECT_GE(v, 1e10) << p;   // ≥ 10 GFLOP/s: anything slower is a unit slip
       EXPECT_LE(v, 2e16) << p;   // ≤ 20 PFLOP/s dense per device
       EXPECT_GE(v, m.vector_peak(p).value_or(0) * 0.999) << p << ": vector above matrix";
     }
@@ -75,12 +75,12 @@ TEST(HardwareSanityTest, EveryTargetIsPlausible) {
     EXPECT_LE(m.clock_hz, 6e9);
     EXPECT_GE(m.compute_units, 1);
     EXPECT_LE(m.compute_units, 1024);
-    // Energy: 0.01 - 100 pJ per FLOP; the dynamic power at the peak may not exceed ~1.5× TDP
+    // Energy: 0.01 - 1000 pJ per FLOP (CPU fp64 upper bounds reach a few hundred); the dynamic power at the peak may not exceed ~1.5× TDP
     // (the files derive energy as (TDP − static) / peak, an upper bound); DRAM 1 - 200 pJ/byte.
     for (const auto& [p, v] : peaks) {
       const double e = m.energy_per_flop(p).value_or(0);
       EXPECT_GE(e, 1e-14) << p;
-      EXPECT_LE(e, 1e-10) << p;
+      EXPECT_LE(e, 1e-9) << p;
       EXPECT_LE(e * v, 1.5 * m.tdp_w) << p << ": energy x peak exceeds the power budget";
     }
     EXPECT_GE(m.energy_per_dram_byte_j, 1e-12);

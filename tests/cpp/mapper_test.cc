@@ -87,8 +87,8 @@ TEST(MapperTest, GpuFullWaveIsFullyUtilized) {
   EXPECT_EQ(k.waves, 1);
 }
 
-// Decode-like GEMV (M = 1): the 16-row skinny tile wastes 15/16 of it and split-K fills the SMs;
-// the kernel stays memory-bound (weights streamed once).
+// Decode-like GEMV (M = 1): DRAM-bound whatever the tile; the mapper keeps the best-utilized one,
+// the 16-row skinny tile (15/16 of it idle), with split-K filling the SMs.
 TEST(MapperTest, GpuSkinnyGemmIsMemoryBound) {
   const MapperTarget t = target(get("h100-sxm5-80gb"));
   const KernelEstimate k = estimate_kernel(gemm_work(1, 4096, 4096), t);

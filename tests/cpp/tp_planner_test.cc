@@ -325,7 +325,7 @@ TEST(TpPlannerTest, CliIndivisibleWorldSizeExitsTwo) {
   const TpCliRun r = run_tp_cli("llama-2-70b --world-size 3 --hardware h100-sxm5-80gb");
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_EQ(r.err, "graphs: error: llama-2-70b: 64 heads not divisible by world size 3\n");
-  const TpCliRun bad = run_tp_cli("gpt2 --world-size 2 --phase training");
+  const TpCliRun bad = run_tp_cli("gpt2 --world-size 2 --phase train");
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_NE(bad.err.find("--phase"), std::string::npos);
 }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -254,10 +255,19 @@ int run(BenchOptions& o) {
     if (!r.ok()) return report_error(r.error());
     report = std::move(*r);
   }
-  std::fputs(render_text(report).c_str(), stdout);
-  std::fflush(stdout);
+  // The summary table goes to stdout unless stdout carries the requested format instead.
+  const bool to_stdout = o.output.empty() || o.output == "-";
+  if (format == "text" || !to_stdout) {
+    std::fputs(render_text(report).c_str(), stdout);
+    std::fflush(stdout);
+  }
   Status st = ok_status();
-  if (format == "json") st = write_output(o.output, report.to_json().dump(2) + "\n");
+  if (format == "jsonl" && to_stdout) {
+    std::ifstream in(report.jsonl_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    st = write_output("", ss.str());
+  } else if (format == "json") st = write_output(o.output, report.to_json().dump(2) + "\n");
   else if (format == "csv") st = write_output(o.output, render_csv(report));
   else if (format == "md") st = write_output(o.output, render_markdown(report));
   if (!st.ok()) return report_error(st.error());

@@ -188,7 +188,10 @@ std::string render_suggestion(const TpSuggestion& s, const TpAnalysisOptions& o,
                fmt::format("{:.1f} %", 100 * c.at_batch.scaling_efficiency),
                c.max_batch > 0 ? std::to_string(c.max_batch) : "-",
                c.max_batch > 0 ? report::number(c.at_max_batch.tokens_per_s_per_device) : "-",
-               ""});
+               c.plan.replicated_layers.empty()
+                   ? ""
+                   : fmt::format("{} layers replicated: {}", c.plan.replicated_layers.size(),
+                                 c.plan.replicated_layers.front().reason)});
   }
   out += t.to_text() + "\n";
   out += "smallest world size that fits: " + s.smallest_fit_reason + "\n";

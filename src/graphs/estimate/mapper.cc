@@ -27,8 +27,10 @@ struct GemmMapping {
   int blocks = 0, waves = 0, tile_m = 0, tile_n = 0;
 };
 
+// The tile with the lowest max(compute, L2, DRAM) time; among equal times (a DRAM-bound GEMV
+// runs as fast with any tile) the one with the highest utilization.
 GemmMapping map_gpu_gemm(const GemmShape& g, double flops, double output_bytes,
-                         double resident_bytes, const MapperTarget& t) {
+                         double resident_bytes, double dram_s, const MapperTarget& t) {
   const double sms = std::max(1, t.hw->compute_units);
   GemmMapping best;
   double best_s = std::numeric_limits<double>::infinity();
@@ -53,8 +55,9 @@ GemmMapping map_gpu_gemm(const GemmShape& g, double flops, double output_bytes,
     m.tile_m = tile.m;
     m.tile_n = tile.n;
     const double l2_s = t.l2_bytes_per_s > 0 ? m.l2_bytes / t.l2_bytes_per_s : 0;
-    const double s = std::max(m.compute_s, l2_s);
-    if (s < best_s * (1 - 1e-9)) {
+    const double s = std::max({m.compute_s, l2_s, dram_s});
+    const bool tie = std::abs(s - best_s) <= 1e-9 * best_s;
+    if (s < best_s * (1 - 1e-9) || (tie && m.utilization > best.utilization)) {
       best_s = s;
       best = m;
     }
@@ -151,7 +154,8 @@ KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
   const double resident = l2_model ? w.cache_resident_input_bytes : 0;
   ke.dram_bytes = w.bytes() - resident;
   if (w.matrix && w.gemm && t.kind == MapperKind::kGpu) {
-    const GemmMapping m = map_gpu_gemm(*w.gemm, w.flops, w.output_bytes, resident, t);
+    const GemmMapping m =
+        map_gpu_gemm(*w.gemm, w.flops, w.output_bytes, resident, ke.dram_bytes / t.dram_bytes_per_s, t);
     ke.utilization = m.utilization;
     ke.compute_s = m.compute_s;
     ke.thread_blocks = m.blocks;

@@ -7,7 +7,7 @@
 namespace graphs {
 namespace {
 
-std::string gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+std::string gb(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
 
 }  // namespace
 
