@@ -58,7 +58,7 @@ TEST(MapperTest, KindSelectsTheMapper) {
   EXPECT_EQ(mapper_for(get("h100-sxm5-80gb")), MapperKind::kGpu);
   EXPECT_EQ(mapper_for(get("jetson-orin-agx-64gb:30w")), MapperKind::kGpu);
   EXPECT_EQ(mapper_for(get("tpu-v4")), MapperKind::kSystolic);
-  EXPECT_EQ(mapper_for(get("i7-12700k")), MapperKind::kRoofline);
+  EXPECT_EQ(mapper_for(get("i7-12700k")), MapperKind::kCpu);
   EXPECT_EQ(mapper_for(get("coral-edge-tpu")), MapperKind::kRoofline);  // no published array dims
 }
 
@@ -154,7 +154,8 @@ TEST(MapperTest, CudaGraphsRemoveHostLaunches) {
 }
 
 // ResNet-50 at batch 1 keeps its activations (≤ a few MB each) in the 50 MB L2: DRAM traffic is
-// below the kernels' boundary bytes; on a CPU (roofline) every byte goes to DRAM.
+// below the kernels' boundary bytes; on a CPU whose file gives no cache bandwidths every byte
+// goes to DRAM (the CPU mapper: cpu_mapper_test.cc).
 TEST(MapperTest, L2HoldsSmallActivationsOnGpus) {
   const Analysis a = run("resnet50", "h100-sxm5-80gb", false);
   double boundary = 0, dram = 0;
@@ -167,8 +168,8 @@ TEST(MapperTest, L2HoldsSmallActivationsOnGpus) {
   const Analysis cpu = run("resnet50", "i7-12700k", false, "fp32");
   double cpu_dram = 0;
   for (const auto& k : cpu.estimates[0].kernels) cpu_dram += k.dram_bytes;
-  EXPECT_EQ(cpu.estimates[0].mapper, "roofline");
-  EXPECT_NEAR(cpu.estimates[0].matrix_utilization, 1.0, 1e-12);
+  EXPECT_EQ(cpu.estimates[0].mapper, "cpu");
+  EXPECT_GT(cpu.estimates[0].matrix_utilization, 0.99);  // only the small FC runs on fewer cores
   EXPECT_GT(cpu_dram, 0);
 }
 

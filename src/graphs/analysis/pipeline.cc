@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "graphs/common/suggest.h"
+#include "graphs/estimate/backend.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/onnx/onnx_importer.h"
 #include "graphs/zoo/zoo.h"
@@ -113,6 +114,7 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
   GRAPHS_ASSIGN_OR_RETURN(a.precision, parse_precisions(request.precision,
                                                         request.weight_precision,
                                                         request.kv_precision));
+  GRAPHS_RETURN_IF_ERROR(check_backend(request.backend));
   std::optional<LlmPhase> phase;
   if (!request.phase.empty()) {
     GRAPHS_ASSIGN_OR_RETURN(phase, parse_llm_phase(request.phase));
@@ -125,8 +127,10 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
   GRAPHS_ASSIGN_OR_RETURN(a.model, load_model(request.model, request.dims));
   const auto t0 = std::chrono::steady_clock::now();
   GRAPHS_ASSIGN_OR_RETURN(a.characterization, characterize(a.model.graph, a.precision.map));
-  a.partition = partition_fused(a.model.graph, a.characterization);
+  GRAPHS_ASSIGN_OR_RETURN(a.partition, partition_for_backend(a.model.graph, a.characterization,
+                                                             request.backend));
   EstimateOptions options;
+  options.backend = request.backend;
   options.precision = a.precision.name;
   options.cuda_graphs = request.cuda_graphs;
   options.mapper = request.mapper;
@@ -146,7 +150,8 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
       dims.seq_len = 1;
       GRAPHS_ASSIGN_OR_RETURN(step, load_model(request.model, dims));
       GRAPHS_ASSIGN_OR_RETURN(step_ch, characterize(step->graph, a.precision.map));
-      step_part = partition_fused(step->graph, step_ch);
+      GRAPHS_ASSIGN_OR_RETURN(step_part,
+                              partition_for_backend(step->graph, step_ch, request.backend));
     }
     for (std::size_t i = 0; i < targets.size(); ++i) {
       const Estimate* decode = nullptr;

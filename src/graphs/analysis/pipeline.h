@@ -66,6 +66,9 @@ struct AnalyzeRequest {
   std::string phase;                  // "" (whole forward), "prefill" or "decode" (LLMs)
   bool cuda_graphs = false;           // EstimateOptions::cuda_graphs
   std::string mapper = "auto";        // EstimateOptions::mapper
+  /// EstimateOptions::backend: "" (fused kernels), "eager" (the unfused partition, one kernel
+  /// per op), "inductor", "onnxruntime", "openvino" (fused); estimate/backend.h.
+  std::string backend;
 };
 
 struct Analysis {
@@ -73,7 +76,7 @@ struct Analysis {
   DimBindings dims;
   Precision precision;
   Characterization characterization;
-  Partition partition;                 // fused kernels
+  Partition partition;                 // fused kernels (unfused for backend "eager")
   std::vector<Estimate> estimates;     // one per requested hardware, in request order
   /// With a phase: the transformer facts, the sequence-1 (decode step) estimates and the phase
   /// figures, one per hardware. `estimates` are then the prefill (graph at batch, seq_len).

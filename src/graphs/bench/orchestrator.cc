@@ -480,9 +480,15 @@ RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device devic
       res.warnings.push_back(fmt::format("{}: IQR/median = {:.2f}", noise, res.latency->iqr_over_median));
     }
     if (res.stop_reason == "max_time") {
-      res.warnings.push_back(fmt::format(
-          "stopped at --max-time: the median's CI is ±{:.1f} %, above the ±{:.1f} % target",
-          100 * res.latency->median_ci_rel.value_or(1.0), 100 * b.stopping.target_rel_ci));
+      if (res.latency->median_ci_rel) {
+        res.warnings.push_back(fmt::format(
+            "stopped at --max-time: the median's CI is ±{:.1f} %, above the ±{:.1f} % target",
+            100 * *res.latency->median_ci_rel, 100 * b.stopping.target_rel_ci));
+      } else {
+        res.warnings.push_back(fmt::format(
+            "stopped at --max-time after {} calls: a 95 % CI of the median needs at least 6",
+            res.latency->count));
+      }
     }
     if (b.settings.keep_samples) res.samples_s = samples;
   } else if (res.ok() && !reference_only) {

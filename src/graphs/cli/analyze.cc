@@ -1,6 +1,7 @@
 // graphs analyze MODEL [--hardware ID,...] [--batch N] [--seq-len N] [--dim NAME=N]
 //                [--precision P] [--weight-precision P] [--kv-precision P]
-//                [--phase prefill|decode] [--cuda-graphs] [--mapper auto|roofline|gpu|systolic]
+//                [--phase prefill|decode] [--cuda-graphs] [--mapper auto|roofline|cpu|gpu|systolic]
+//                [--backend eager|inductor|onnxruntime|openvino]
 //                [--per-kernel] [--per-node] [--format text|json|md] [-o FILE] [--timing]
 #include <chrono>
 #include <cstdio>
@@ -26,6 +27,7 @@ struct AnalyzeOptions {
   std::string kv_precision;
   std::string phase;
   std::string mapper = "auto";
+  std::string backend;
   bool cuda_graphs = false;
   std::string format = "text";
   std::string output;
@@ -50,6 +52,7 @@ int run(const AnalyzeOptions& o) {
   request.kv_precision = o.kv_precision;
   request.phase = o.phase;
   request.mapper = o.mapper;
+  request.backend = o.backend;
   request.cuda_graphs = o.cuda_graphs;
   request.hardware = o.hardware;
   auto analysis = analyze(request, *registry);
@@ -102,8 +105,11 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
   cmd->add_flag("--cuda-graphs", opts->cuda_graphs,
                 "kernels replayed from a CUDA graph: per-kernel overhead without host launches");
   cmd->add_option("--mapper", opts->mapper,
-                  "auto (from the hardware kind)|roofline|gpu|systolic")
+                  "auto (from the hardware kind)|roofline|cpu|gpu|systolic")
       ->capture_default_str();
+  cmd->add_option("--backend", opts->backend,
+                  "predict for a conversion family: eager (one kernel per op, torch dispatch "
+                  "each)|inductor|onnxruntime|openvino (fused kernels); default: fused kernels");
   cmd->add_flag("--per-kernel", opts->per_kernel, "list every fused kernel");
   cmd->add_flag("--per-node", opts->per_node, "list every node");
   cmd->add_option("--format", opts->format, "text|json|md|html")->capture_default_str();

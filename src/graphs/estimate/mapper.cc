@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "graphs/common/suggest.h"
+#include "graphs/estimate/backend.h"
 
 namespace graphs {
 namespace {
@@ -83,6 +84,7 @@ double systolic_utilization(const GemmShape& g, const SystolicArray& a) {
 std::string_view to_string(MapperKind kind) {
   switch (kind) {
     case MapperKind::kRoofline: return "roofline";
+    case MapperKind::kCpu: return "cpu";
     case MapperKind::kGpu: return "gpu";
     case MapperKind::kSystolic: return "systolic";
   }
@@ -91,6 +93,7 @@ std::string_view to_string(MapperKind kind) {
 
 MapperKind mapper_for(const HardwareModel& hw) {
   if (hw.kind == "gpu") return MapperKind::kGpu;
+  if (hw.kind == "cpu") return MapperKind::kCpu;
   if ((hw.kind == "tpu" || hw.kind == "npu") && hw.systolic_array) return MapperKind::kSystolic;
   return MapperKind::kRoofline;
 }
@@ -102,6 +105,8 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
     t.kind = mapper_for(hw);
   } else if (options.mapper == "roofline") {
     t.kind = MapperKind::kRoofline;
+  } else if (options.mapper == "cpu") {
+    t.kind = MapperKind::kCpu;
   } else if (options.mapper == "gpu") {
     t.kind = MapperKind::kGpu;
   } else if (options.mapper == "systolic") {
@@ -114,8 +119,9 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
   } else {
     return Error(ErrorCode::kInvalidArgument,
                  unknown_name_message("mapper", options.mapper,
-                                      {"auto", "roofline", "gpu", "systolic"}));
+                                      {"auto", "roofline", "cpu", "gpu", "systolic"}));
   }
+  GRAPHS_RETURN_IF_ERROR(check_backend(options.backend));
   const auto matrix_peak = hw.matrix_peak(options.precision);
   const auto vector_peak = hw.vector_peak(options.precision);
   if (!matrix_peak || !vector_peak) {
@@ -142,12 +148,19 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
       t.l2_bytes_per_s = l2->bandwidth_bytes_per_s;
     }
   }
-  t.overhead_s = options.cuda_graphs ? hw.graph_kernel_launch_s.value_or(hw.kernel_launch_s)
-                                     : hw.kernel_launch_s;
+  if (t.kind == MapperKind::kCpu) t.cpu = resolve_cpu_target(hw);
+  t.overhead_s = hw.kernel_launch_s;
+  if (options.cuda_graphs) {
+    t.overhead_s = hw.graph_kernel_launch_s.value_or(hw.kernel_launch_s);
+  } else if (auto it = hw.dispatch_overhead_s.find(dispatch_overhead_key(options.backend));
+             it != hw.dispatch_overhead_s.end()) {
+    t.overhead_s = it->second;
+  }
   return t;
 }
 
 KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
+  if (t.kind == MapperKind::kCpu) return estimate_cpu_kernel(w, t);
   KernelEstimate ke;
   ke.kernel = w.kernel;
   const bool l2_model = t.kind == MapperKind::kGpu && t.l2_bytes_per_s > 0;

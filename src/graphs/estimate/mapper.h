@@ -1,6 +1,7 @@
 // Mappers: how one fused kernel runs on a kind of hardware. The mapper is chosen from the
 // hardware file's `kind` (data, not code): gpu → GPU mapper; tpu/npu with a `systolic_array` →
-// systolic mapper; everything else (cpu, accelerators without published array dims) → roofline.
+// systolic mapper; cpu → CPU mapper; everything else (accelerators without published array dims)
+// → roofline.
 //
 // Common to all (Williams, Waterman, Patterson, "Roofline", CACM 52(4), 2009):
 //   compute_s = FLOPs / (peak(precision, unit) × efficiency(unit) × utilization)
@@ -30,18 +31,24 @@
 //     Tiles spread over the `count` arrays; when there are fewer tiles than arrays, M is split
 //     among the idle arrays. utilization = MACs / (cycles × count × R × C).
 //   - Everything else: roofline on the vector unit.
-// CPU: the roofline (calibrated efficiencies come from the hardware file).
+// CPU mapper (cpu_mapper.h): the roofline at the chip's SIMD × FMA peaks, with cache tiers (a
+//   kernel whose working set — boundary bytes — fits a cache level with a bandwidth figure is
+//   served at that level's bandwidth; cache-aware roofline, Ilic, Pratas, Sousa, IEEE CAL 2014),
+//   threading efficiency (a kernel shorter than cores × kCpuParallelGrain_s of one core's time
+//   runs on fewer cores: utilization = active cores / cores) and a per-kernel dispatch overhead
+//   (kernel_launch_s, or the backend family's measured dispatch_overhead_s; backend.h).
 #pragma once
 
 #include <string>
 
+#include "graphs/estimate/cpu_mapper.h"
 #include "graphs/estimate/kernel_work.h"
 #include "graphs/estimate/roofline.h"
 #include "graphs/hardware/hardware_model.h"
 
 namespace graphs {
 
-enum class MapperKind { kRoofline, kGpu, kSystolic };
+enum class MapperKind { kRoofline, kCpu, kGpu, kSystolic };
 std::string_view to_string(MapperKind kind);
 
 /// The mapper for a target, from its `kind` and whether it has a systolic array.
@@ -72,10 +79,13 @@ struct MapperTarget {
   double l2_capacity_bytes = 0;
   double overhead_s = 0;          // per kernel: launch, or graph replay
   double energy_per_flop_j = 0;
+  CpuTarget cpu;                  // kCpu: cores and cache tiers with a bandwidth
 };
 
 /// Resolves `hw` at `options.precision`. Error kInvalidArgument when the target has no peak or
-/// energy figure at the precision (an int8-only accelerator asked for fp32 says so).
+/// energy figure at the precision (an int8-only accelerator asked for fp32 says so), or for an
+/// unknown mapper or backend name. overhead_s: graph_kernel_launch_s with cuda_graphs, else the
+/// backend family's dispatch_overhead_s when the model has one, else kernel_launch_s.
 Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptions& options);
 
 /// One kernel on a resolved target.

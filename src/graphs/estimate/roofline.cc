@@ -1,6 +1,9 @@
 #include "graphs/estimate/roofline.h"
 
+#include "graphs/estimate/backend.h"
 #include "graphs/estimate/mapper.h"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
@@ -97,6 +100,25 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
   }
   if (target.kind == MapperKind::kGpu && target.l2_bytes_per_s <= 0) {
     e.notes.push_back(hw.id + " gives no L2 bandwidth: L2 reuse is not modelled");
+  }
+  e.backend = options.backend;
+  if (!options.backend.empty()) {
+    const auto measured = hw.dispatch_overhead_s.find(dispatch_overhead_key(options.backend));
+    e.notes.push_back(fmt::format(
+        "backend {}: {} partition, {} kernels, {:.3g} us dispatch overhead per kernel ({})",
+        options.backend, part.fused ? "fused" : "unfused (one kernel per op)", part.kernels.size(),
+        target.overhead_s * 1e6,
+        options.cuda_graphs                        ? "CUDA graph replay"
+        : measured != hw.dispatch_overhead_s.end() ? "measured: " + measured->first
+                                                   : "kernel_launch_s"));
+  }
+  if (target.kind == MapperKind::kCpu) {
+    std::string tiers;
+    for (const auto& c : target.cpu.tiers) tiers += (tiers.empty() ? "" : ", ") + c.name;
+    e.notes.push_back(tiers.empty() ? hw.id + " gives no cache bandwidths: every byte is read "
+                                              "from DRAM (graphs calibrate measures them for host)"
+                                    : "cache tiers with a bandwidth: " + tiers +
+                                          "; a kernel whose working set fits one is served there");
   }
   if ((hw.kind == "tpu" || hw.kind == "npu") && !hw.systolic_array) {
     e.notes.push_back(hw.id + " gives no systolic_array: plain roofline, no array padding");

@@ -8,7 +8,7 @@
 //       bytes_k = the kernel's boundary bytes (Partition: inputs, weights, outputs)
 //   latency_s = max(compute_s, memory_s) + kernel_launch_s
 // The GPU and systolic mappers refine compute_s by a utilization (tiles, waves, array padding)
-// and memory_s by the L2; see mapper.h.
+// and memory_s by the L2; the CPU mapper by threading and cache tiers; see mapper.h.
 // Energy = Σ FLOPs × energy_per_flop_j(precision) + Σ bytes × energy_per_dram_byte_j
 //          + static_power_w × latency_s.
 // Peak memory = weights + peak of live activations over the kernel execution order (a tensor
@@ -33,8 +33,14 @@ struct EstimateOptions {
   /// Kernels replayed from a captured graph (CUDA graphs, torch.compile mode="reduce-overhead"):
   /// the per-kernel overhead is the target's graph_kernel_launch_s instead of kernel_launch_s.
   bool cuda_graphs = false;
-  /// "auto" (from the hardware's kind), "roofline", "gpu" or "systolic".
+  /// "auto" (from the hardware's kind), "roofline", "cpu", "gpu" or "systolic".
   std::string mapper = "auto";
+  /// The conversion family the prediction is for (estimate/backend.h): "" (a graph compiler's
+  /// fused kernels, the default), "eager" (one kernel per op, torch dispatch per op),
+  /// "inductor", "onnxruntime", "openvino". Picks the per-kernel dispatch overhead when the
+  /// target has a measured one for the family; the partition is picked by the caller
+  /// (partition_for_backend).
+  std::string backend;
 };
 
 struct KernelEstimate {
@@ -53,6 +59,8 @@ struct KernelEstimate {
   int tile_m = 0, tile_n = 0;  // GPU GEMMs: the output tile chosen
   double dram_bytes = 0;       // bytes from/to DRAM (boundary bytes less L2-resident inputs)
   double l2_bytes = 0;         // bytes served by the L2 (GPU mapper; 0 when not modelled)
+  double cache_bytes = 0;      // CPU mapper: bytes served by a cache level (the whole working set)
+  std::string memory_level;    // CPU mapper: the level serving the working set ("L2", "DRAM")
 };
 
 struct MemoryEstimate {
@@ -68,7 +76,8 @@ struct Estimate {
   std::string hardware_id;
   std::string hardware_name;
   std::string precision;
-  std::string mapper;          // "roofline", "gpu", "systolic"
+  std::string mapper;          // "roofline", "cpu", "gpu", "systolic"
+  std::string backend;         // EstimateOptions::backend ("" = fused kernels)
   bool cuda_graphs = false;
   double latency_s = 0;
   double compute_s = 0;        // Σ kernel compute times

@@ -87,6 +87,9 @@ struct HardwareModel {
   /// program): what remains of kernel_launch_s once the host no longer launches each kernel.
   /// nullopt when the file gives no figure.
   std::optional<double> graph_kernel_launch_s;
+  /// Measured per-call dispatch cost by backend family ("torch_eager", "onnxruntime", ...;
+  /// estimate/backend.h), from a calibration profile (`host` only); empty otherwise.
+  std::map<std::string, double> dispatch_overhead_s;
 
   /// Systolic matrix units (TPU-like targets); nullopt for parts without them or unpublished.
   std::optional<SystolicArray> systolic_array;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -123,7 +124,11 @@ Result<HardwareRegistry> HardwareRegistry::load_default() {
     registry.models_[model.id] = std::move(model);
   }
 
-  auto host = detect_host();
+  std::string calibration_warning;
+  auto host = detect_calibrated_host(&calibration_warning);
+  if (!calibration_warning.empty()) {
+    std::fprintf(stderr, "graphs: warning: %s\n", calibration_warning.c_str());
+  }
   if (host.ok()) {
     registry.models_["host"] = std::move(host).value();
   } else {

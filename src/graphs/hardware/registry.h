@@ -2,7 +2,10 @@
 //
 // Sources, in order (a later one replaces an earlier one with the same ID, with a note saying so):
 //   1. the files of data/hardware/*.yaml, embedded into the binary at build time;
-//   2. `host`, this machine, detected from the OS (see host.h);
+//   2. `host`, this machine, detected from the OS, with this machine's calibration profile
+//      overlaid when `graphs calibrate` wrote one (host.h `detect_calibrated_host`;
+//      $GRAPHS_CALIBRATION_DIR overrides the directory; a malformed profile is one warning line
+//      on stderr and is ignored);
 //   3. every *.yaml file in the directories of $GRAPHS_HARDWARE_PATH (colon-separated), e.g. a
 //      calibrated profile for `host` or a new target. Two such files with the same ID are an error.
 // IDs are lower case ("h100-sxm5-80gb"); a power mode is asked for as "ID:MODE"

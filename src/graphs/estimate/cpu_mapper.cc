@@ -1,0 +1,54 @@
+#include "graphs/estimate/cpu_mapper.h"
+
+#include <algorithm>
+
+#include "graphs/estimate/mapper.h"
+
+namespace graphs {
+
+CpuTarget resolve_cpu_target(const HardwareModel& hw) {
+  CpuTarget cpu;
+  cpu.cores = std::max(1, hw.compute_units);
+  for (const auto& c : hw.caches) {
+    if (c.capacity_bytes > 0 && c.bandwidth_bytes_per_s > 0) {
+      cpu.tiers.push_back({c.name, c.capacity_bytes, c.bandwidth_bytes_per_s});
+    }
+  }
+  return cpu;
+}
+
+const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes) {
+  for (const auto& t : cpu.tiers) {
+    if (bytes <= t.capacity_bytes) return &t;
+  }
+  return nullptr;
+}
+
+KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
+  KernelEstimate ke;
+  ke.kernel = w.kernel;
+  const double working_set = w.bytes();
+  const CpuCacheTier* tier = cpu_serving_tier(t.cpu, working_set);
+  const double bytes_per_s = tier ? tier->bandwidth_bytes_per_s : t.dram_bytes_per_s;
+  const double flops_per_s = w.matrix ? t.matrix_flops_per_s : t.vector_flops_per_s;
+  ke.memory_level = tier ? tier->name : "DRAM";
+  ke.dram_bytes = tier ? 0 : working_set;
+  ke.cache_bytes = tier ? working_set : 0;
+
+  const double cores = std::max(1, t.cpu.cores);
+  const double compute_full_s = w.flops / flops_per_s;
+  const double memory_full_s = working_set / bytes_per_s;
+  const double serial_s = cores * std::max(compute_full_s, memory_full_s);
+  const double active = std::clamp(serial_s / kCpuParallelGrain_s, 1.0, cores);
+  ke.utilization = active / cores;
+
+  ke.compute_s = compute_full_s / ke.utilization;
+  ke.memory_s = memory_full_s / ke.utilization;
+  ke.overhead_s = t.overhead_s;
+  ke.compute_bound = ke.compute_s >= ke.memory_s;
+  ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
+  ke.energy_j = w.flops * t.energy_per_flop_j + ke.dram_bytes * t.hw->energy_per_dram_byte_j;
+  return ke;
+}
+
+}  // namespace graphs
