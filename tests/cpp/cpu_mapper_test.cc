@@ -133,6 +133,23 @@ TEST(CpuMapperTest, WorkingSetThatFitsL2IsServedAtL2Bandwidth) {
   EXPECT_NEAR(l3.memory_s, 4 * kMiB / 100e9, 1e-15);
 }
 
+// A nearer level measured slower than a farther one (a disturbed calibration) takes the farther
+// level's rate, with a note: an L2 "at 0.06 GB/s" serves at L3's 100 GB/s; an L3 below DRAM's
+// 20 GB/s at 20 GB/s.
+TEST(CpuMapperTest, NearerLevelIsNeverSlowerThanAFartherOne) {
+  HardwareModel hw = test_cpu();
+  hw.caches[1].bandwidth_bytes_per_s = 62.7e6;
+  hw.caches[2].bandwidth_bytes_per_s = 5e9;
+  const MapperTarget t = target(hw);
+  ASSERT_EQ(t.cpu.tiers.size(), 2u);
+  EXPECT_DOUBLE_EQ(t.cpu.tiers[1].bandwidth_bytes_per_s, 20e9);
+  EXPECT_DOUBLE_EQ(t.cpu.tiers[0].bandwidth_bytes_per_s, 20e9);
+  EXPECT_EQ(t.cpu.notes.size(), 2u);
+  const KernelEstimate k = estimate_kernel(stream_work(4 * kMiB), t);
+  EXPECT_NEAR(k.memory_s, 4 * kMiB / 20e9, 1e-15);
+  EXPECT_TRUE(target(test_cpu()).cpu.notes.empty());
+}
+
 // Capacity rule: working set ≤ capacity. Exactly L3's 32 MiB is served by L3; 64 MiB exceeds
 // every cache and streams from DRAM at 20 GB/s × efficiency.memory 1 = 3.36 ms.
 TEST(CpuMapperTest, WorkingSetBeyondL3ComesFromDram) {

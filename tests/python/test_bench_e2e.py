@@ -40,7 +40,8 @@ def test_four_conversions_run_and_pass_the_output_check(squeezenet_run):
     assert sorted(results) == sorted(CONVERSIONS)
     for name, r in results.items():
         assert r["status"] == "ok", (name, r["reason"], r.get("stderr_tail"))
-        assert r["latency"]["count"] >= 10 and r["latency"]["median_s"] > 0
+        # At --max-time 2 a slow conversion on a busy machine may stop with few samples.
+        assert r["latency"]["count"] >= 1 and r["latency"]["median_s"] > 0
         assert r["cold_start"]["convert_s"] is not None
         assert r["memory"]["peak_rss_bytes"] > 0 and r["threads"] == 1
         check = r["output_check"]
@@ -71,10 +72,13 @@ def test_onnx_source_refuses_torch_conversions_by_name(graphs, tmp_path):
     m.ir_version = 8
     onnx.save(m, str(tmp_path / "relu.onnx"))
     p = _bench(graphs, tmp_path, str(tmp_path / "relu.onnx"), "--conversions",
-               "ONNX_CPU,OPENVINO_CPU,EAGER", "--max-time", "0.5", "-o",
+               "ONNX_CPU,OPENVINO_CPU,EAGER", "--min-time", "0.2", "--max-time", "0.5", "-o",
                str(tmp_path / "r.json"))
     doc = json.loads((tmp_path / "r.json").read_text())
     by = {r["conversion"]: r for r in doc["results"]}
-    assert by["ONNX_CPU"]["status"] == "ok"
+    assert by["ONNX_CPU"]["status"] == "ok"         # the reference for an ONNX source
     assert by["OPENVINO_CPU"]["status"] == "ok"
+    assert by["OPENVINO_CPU"]["output_check"]["status"] == "passed"
     assert by["EAGER"]["status"] == "not_applicable"
+    assert "not applicable to an ONNX source" in by["EAGER"]["reason"]
+    assert p.returncode == 1                           # a requested conversion did not run

@@ -110,6 +110,8 @@ def run(chan, req: dict) -> None:
     out = runner.call()
     synchronize(runner)
     first_call_s = time.perf_counter() - t0
+    if runner.fetch_outputs is not None:
+        out = runner.fetch_outputs()
     chan.send({"type": "cold_start", "load_s": load_s, "convert_s": convert_s,
                "first_call_s": first_call_s})
     if not conv.test_only:

@@ -88,5 +88,4 @@ def convert(ctx, provider: str, quantize: str | None = None, fp16: bool = False)
 
     def call_gpu():
         sess.run_with_iobinding(binding)
-        return binding.get_outputs()
-    return Runner(call=call_gpu)
+    return Runner(call=call_gpu, fetch_outputs=binding.copy_outputs_to_cpu)

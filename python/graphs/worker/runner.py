@@ -19,6 +19,9 @@ class Runner:
     call: Callable[[], Any]
     cuda_events: bool = False
     cleanup: Callable[[], None] | None = None
+    #: The last call's outputs on the host, when `call` returns device-side handles (ONNX
+    #: Runtime I/O binding); used once, for the `outputs` event, outside any timed region.
+    fetch_outputs: Callable[[], Any] | None = None
 
 
 def time_chunk(runner: Runner, min_time_s: float, n_calls: int | None) -> list[float]:

@@ -33,6 +33,7 @@ void add_compare_command(CLI::App& app, CommandResult& result);
 void add_bench_command(CLI::App& app, CommandResult& result);
 void add_calibrate_command(CLI::App& app, CommandResult& result);
 void add_history_command(CLI::App& app, CommandResult& result);
+void add_validate_command(CLI::App& app, CommandResult& result);
 
 /// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N.
 struct ModelOptions {

@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
   add_bench_command(app, result);
   add_calibrate_command(app, result);
   add_history_command(app, result);
+  add_validate_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

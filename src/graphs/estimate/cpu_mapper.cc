@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "graphs/estimate/mapper.h"
 
 namespace graphs {
@@ -12,6 +14,22 @@ CpuTarget resolve_cpu_target(const HardwareModel& hw) {
   for (const auto& c : hw.caches) {
     if (c.capacity_bytes > 0 && c.bandwidth_bytes_per_s > 0) {
       cpu.tiers.push_back({c.name, c.capacity_bytes, c.bandwidth_bytes_per_s});
+    }
+  }
+  // A nearer level is never slower than a farther one: what fits it fits them too.
+  double farther = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
+  std::string farther_name = "DRAM";
+  for (auto it = cpu.tiers.rbegin(); it != cpu.tiers.rend(); ++it) {
+    if (it->bandwidth_bytes_per_s < farther) {
+      cpu.notes.push_back(fmt::format(
+          "{} bandwidth {:.3g} GB/s is below {}'s {:.3g} GB/s (a noisy measurement?); {} is "
+          "served at {}'s rate",
+          it->name, it->bandwidth_bytes_per_s / 1e9, farther_name, farther / 1e9, it->name,
+          farther_name));
+      it->bandwidth_bytes_per_s = farther;
+    } else {
+      farther = it->bandwidth_bytes_per_s;
+      farther_name = it->name;
     }
   }
   return cpu;

@@ -65,9 +65,13 @@ struct CpuCacheTier {
 struct CpuTarget {
   int cores = 1;
   std::vector<CpuCacheTier> tiers;  // closest first; only levels with a bandwidth
+  std::vector<std::string> notes;   // bandwidths raised to a farther level's (below)
 };
 
-/// The cores and the cache levels of `hw` that have a bandwidth figure, closest first.
+/// The cores and the cache levels of `hw` that have a bandwidth figure, closest first. A level
+/// whose bandwidth is below a farther level's (or DRAM's achieved rate) takes that rate, with a
+/// note: data that fits a nearer level fits the farther ones too, so a slower nearer figure can
+/// only be a disturbed measurement (a loaded machine during `graphs calibrate`).
 CpuTarget resolve_cpu_target(const HardwareModel& hw);
 
 /// The tier serving a working set of `bytes` (capacity rule above), or nullptr for DRAM.

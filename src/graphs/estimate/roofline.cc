@@ -119,6 +119,7 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
                                               "from DRAM (graphs calibrate measures them for host)"
                                     : "cache tiers with a bandwidth: " + tiers +
                                           "; a kernel whose working set fits one is served there");
+    for (const auto& n : target.cpu.notes) e.notes.push_back(n);
   }
   if ((hw.kind == "tpu" || hw.kind == "npu") && !hw.systolic_array) {
     e.notes.push_back(hw.id + " gives no systolic_array: plain roofline, no array padding");

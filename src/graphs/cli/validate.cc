@@ -1,0 +1,101 @@
+// graphs validate MODEL,... --conversions A,B,... [--hardware ID] [--batch N] [--seq-len N]
+//                 [--min-time S] [--max-time S] [--n-samples N] [--timeout S] [--threads N]
+//                 [--python PATH] [--format text|json] [-o FILE] [--no-history] [--history-db PATH]
+//
+// Predicts and measures every model × conversion on this machine and prints predicted, measured,
+// error, speedups over EAGER, kernel counts and headroom (src/graphs/validate/validate.h). Every
+// row is appended to the history store (`graphs history`). Exit status: 0 all ran, 1 any
+// conversion or prediction failed, 2 bad input.
+#include <cstdio>
+
+#include "graphs/bench/worker_process.h"
+#include "graphs/cli/bench_progress.h"
+#include "graphs/cli/commands.h"
+#include "graphs/hardware/registry.h"
+#include "graphs/validate/validate.h"
+
+namespace graphs::cli {
+namespace {
+
+struct ValidateOptions {
+  std::vector<std::string> models;
+  ValidateSettings settings;
+  double timeout_s = 0;
+  std::string format = "text";
+  std::string output;
+  bool no_history = false;
+  bool quiet = false;
+};
+
+int run(ValidateOptions& o) {
+  if (o.format != "text" && o.format != "json") {
+    return report_error(make_error(ErrorCode::kInvalidArgument, "--format must be text or json, got '",
+                                   o.format, "'"));
+  }
+  auto& s = o.settings;
+  for (const auto& m : o.models) {
+    std::size_t start = 0;
+    while (start <= m.size()) {
+      const auto comma = m.find(',', start);
+      std::string name = m.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!name.empty()) s.models.push_back(name);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (s.conversions.empty()) s.conversions = {"EAGER", "COMPILE_INDUCTOR_DEFAULT", "ONNX_CPU"};
+  if (o.timeout_s != 0) s.bench.timeout_s = o.timeout_s;
+  s.record_history = !o.no_history;
+  auto registry = HardwareRegistry::load_default();
+  if (!registry.ok()) return report_error(registry.error());
+  bench::install_interrupt_handlers();
+  ValidationReport report;
+  {
+    BenchProgress progress(!o.quiet);
+    auto r = run_validation(s, *registry, [&](const std::string&, const bench::ProgressEvent& e) {
+      progress.on_event(e);
+    });
+    if (!r.ok()) return report_error(r.error());
+    report = std::move(*r);
+  }
+  Status st = ok_status();
+  if (o.format == "json") {
+    st = write_output(o.output, report.to_json().dump(2) + "\n");
+  } else {
+    st = write_output(o.output, render_validation_text(report));
+  }
+  if (!st.ok()) return report_error(st.error());
+  return report.exit_status;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, CommandResult& result) {
+  auto opts = std::make_shared<ValidateOptions>();
+  auto& b = opts->settings.bench;
+  auto* cmd = app.add_subcommand(
+      "validate", "predict and measure MODEL,... per conversion on this machine: error, speedups, "
+                  "headroom; appends to the history");
+  cmd->add_option("models", opts->models, "zoo names with a PyTorch twin (resnet18, bert-base, ...) or .onnx files, comma-separated")
+      ->required();
+  cmd->add_option("--conversions,-c", opts->settings.conversions,
+                  "conversion names (default EAGER,COMPILE_INDUCTOR_DEFAULT,ONNX_CPU)")
+      ->delimiter(',');
+  cmd->add_option("--hardware", opts->settings.hardware, "prediction target")->capture_default_str();
+  cmd->add_option("--batch", b.batch, "batch size")->capture_default_str();
+  cmd->add_option("--seq-len", b.seq_len, "sequence length of token inputs")->capture_default_str();
+  cmd->add_option("--min-time", b.min_time_s, "measure at least this long (s)")->capture_default_str();
+  cmd->add_option("--max-time", b.max_time_s, "measure at most this long (s)")->capture_default_str();
+  cmd->add_option("--n-samples", b.n_samples, "measure exactly N calls instead of the CI rule");
+  cmd->add_option("--timeout", opts->timeout_s, "limit of every worker phase (s)");
+  cmd->add_option("--threads", b.threads, "intra-op threads of each worker");
+  cmd->add_option("--python", b.python, "Python interpreter of the workers");
+  cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
+  cmd->add_option("-o,--output", opts->output, "write the report to FILE");
+  cmd->add_flag("--no-history", opts->no_history, "do not append to the history store");
+  cmd->add_option("--history-db", opts->settings.history_path, "history database path");
+  cmd->add_flag("-q,--quiet", opts->quiet, "no progress on stderr");
+  cmd->callback([opts, &result] { result.exit_status = run(*opts); });
+}
+
+}  // namespace graphs::cli
