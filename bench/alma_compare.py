@@ -72,12 +72,17 @@ json.dump({"results": safe, "python_s": time.perf_counter() - t0}, open(out, "w"
 # empty modules so that Alma's other conversions can be measured at all.
 SHIM = r"""
 import sys, types
+def _gone(mod, attr):
+    if attr.startswith("__"):
+        raise AttributeError(attr)
+    def stub(*a, **k):
+        raise ImportError(f"{mod}.{attr} is gone in torch 2.14 (stubbed by bench/alma_compare.py)")
+    return stub
 for name in ("torch.ao.quantization.quantize_pt2e",
              "torch.ao.quantization.quantizer",
              "torch.ao.quantization.quantizer.xnnpack_quantizer"):
     m = types.ModuleType(name)
-    m.__getattr__ = lambda attr, _n=name: (_ for _ in ()).throw(
-        ImportError(f"{_n}.{attr} is gone in torch 2.14 (shimmed by bench/alma_compare.py)"))
+    m.__getattr__ = lambda attr, _n=name: _gone(_n, attr)
     sys.modules[name] = m
 """
 

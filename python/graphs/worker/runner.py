@@ -24,14 +24,21 @@ class Runner:
     fetch_outputs: Callable[[], Any] | None = None
 
 
+#: A chunk of a fixed number of calls ends early after this long, so that the orchestrator
+#: hears from the worker within its phase limit; it then asks for the remaining calls.
+FIXED_CHUNK_MAX_S = 10.0
+
+
 def time_chunk(runner: Runner, min_time_s: float, n_calls: int | None) -> list[float]:
-    """Per-call latencies (s) of calls back to back until the chunk has lasted `min_time_s`
-    (or exactly `n_calls` calls). Only the call is inside the timed region."""
+    """Per-call latencies (s) of calls back to back until the chunk has lasted `min_time_s`,
+    or, with `n_calls`, `n_calls` calls (fewer if the chunk reaches FIXED_CHUNK_MAX_S). Only
+    the call is inside the timed region."""
     lat: list[float] = []
     if n_calls is not None and n_calls <= 0:
         return lat
     call = runner.call
     min_ns = int(min_time_s * 1e9)
+    max_ns = int(FIXED_CHUNK_MAX_S * 1e9)
     if runner.cuda_events:
         import torch
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -44,7 +51,7 @@ def time_chunk(runner: Runner, min_time_s: float, n_calls: int | None) -> list[f
             end.synchronize()
             lat.append(start.elapsed_time(end) / 1e3)   # ms → s
             if n_calls is not None:
-                if len(lat) >= n_calls:
+                if len(lat) >= n_calls or time.perf_counter_ns() - t0 >= max_ns:
                     break
             elif time.perf_counter_ns() - t0 >= min_ns:
                 break
@@ -57,7 +64,7 @@ def time_chunk(runner: Runner, min_time_s: float, n_calls: int | None) -> list[f
         b = perf()
         lat.append((b - a) / 1e9)
         if n_calls is not None:
-            if len(lat) >= n_calls:
+            if len(lat) >= n_calls or b - t0 >= max_ns:
                 break
         elif b - t0 >= min_ns:
             break
