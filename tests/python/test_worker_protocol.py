@@ -5,7 +5,6 @@ conversions. Torch-free: the run requests use TEST_* conversions or fail before 
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import signal
 
 import pytest

@@ -50,7 +50,7 @@ def _threads(req: dict) -> int | None:
 
 def run(chan, req: dict) -> None:
     from graphs.worker import conversions
-    from graphs.worker.protocol import failed, not_applicable, unavailable
+    from graphs.worker.protocol import failed, not_applicable
     from graphs.worker.runner import RunContext, synchronize, time_chunk
 
     chan.set_phase("load")

@@ -63,8 +63,8 @@ GRAPHS_REGISTER_CONVERSION(torch_conversion(
 GRAPHS_REGISTER_CONVERSION(torch_conversion(
     "PT2E_INT8_X86", "pt2e", "int8", 3, 0,
     "torch.export, PT2E static int8 quantization with X86InductorQuantizer (calibrated on the "
-    "example inputs), then torch.compile with Inductor",
-    {}, {Device::kCpu}));
+    "example inputs; torchao's quantize_pt2e), then torch.compile with Inductor",
+    {{"torchao", "torchao", std::nullopt, std::nullopt}}, {Device::kCpu}));
 
 }  // namespace
 }  // namespace graphs::bench

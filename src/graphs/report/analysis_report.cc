@@ -378,6 +378,7 @@ json analysis_to_json(const Analysis& a, const ReportOptions& o) {
                {"hardware_name", e.hardware_name},
                {"precision", e.precision},
                {"mapper", e.mapper},
+               {"backend", e.backend},
                {"cuda_graphs", e.cuda_graphs},
                {"matrix_utilization", e.matrix_utilization},
                {"notes", e.notes},
