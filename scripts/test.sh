@@ -5,9 +5,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
 cache="${GRAPHS_CACHE_DIR:-$HOME/.cache/graphs}"
-export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
+# One compiler cache for the three builds below (core venv, ctest build, dev venv), with paths
+# relative to the checkout so that their different build directories share hits.
+export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}" CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+bash scripts/setup.sh
 
 echo "== C++ tests (GoogleTest) =="
 cmake --preset dev >/dev/null
