@@ -21,7 +21,8 @@ double value_bytes(const Value& v, const PrecisionMap& p) {
 
 }  // namespace
 
-double peak_activation_bytes(const Graph& g, const Characterization& ch, const Partition& part) {
+std::vector<double> live_activation_bytes(const Graph& g, const Characterization& ch,
+                                          const Partition& part) {
   const int n_kernels = static_cast<int>(part.kernels.size());
   // Storage roots: graph inputs and kernel outputs. A value made by a free node aliases the roots
   // of its inputs (a view), unless its contents are known at analysis time (a folded constant).
@@ -73,12 +74,18 @@ double peak_activation_bytes(const Graph& g, const Characterization& ch, const P
     delta[static_cast<std::size_t>(span.first)] += b;
     delta[static_cast<std::size_t>(span.second) + 1] -= b;
   }
-  double live = 0, peak = 0;
-  for (double d : delta) {
-    live += d;
-    peak = std::max(peak, live);
+  std::vector<double> live(static_cast<std::size_t>(n_kernels) + 1, 0);
+  double acc = 0;
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    acc += delta[i];
+    live[i] = acc;
   }
-  return peak;
+  return live;
+}
+
+double peak_activation_bytes(const Graph& g, const Characterization& ch, const Partition& part) {
+  const auto live = live_activation_bytes(g, ch, part);
+  return live.empty() ? 0.0 : *std::max_element(live.begin(), live.end());
 }
 
 Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& ch,

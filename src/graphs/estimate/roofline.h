@@ -104,6 +104,12 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
                                    const Partition& partition, const HardwareModel& hw,
                                    const EstimateOptions& options);
 
+/// Bytes of live activations at each kernel step of `partition` (rule above): entry i is the
+/// storage live while kernel i runs, entry n (one past the last kernel) what stays live after it
+/// (graph outputs). n + 1 entries.
+std::vector<double> live_activation_bytes(const Graph& graph, const Characterization& ch,
+                                          const Partition& partition);
+
 /// Peak bytes of live activations over `partition`'s execution order (see above).
 double peak_activation_bytes(const Graph& graph, const Characterization& ch,
                              const Partition& partition);

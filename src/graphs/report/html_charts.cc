@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "graphs/estimate/roofline.h"
 #include "graphs/ir/dtype.h"
 #include "graphs/report/svg.h"
 #include "graphs/report/table.h"
@@ -154,63 +155,8 @@ std::string bar_chart_svg(const std::string& title, const std::string& x_label,
 
 std::vector<double> live_activation_timeline(const Graph& g, const Characterization& ch,
                                              const Partition& part) {
-  const int n = static_cast<int>(part.kernels.size());
-  std::map<ValueId, std::set<ValueId>> memo;
-  std::function<std::set<ValueId>(ValueId)> roots = [&](ValueId v) -> std::set<ValueId> {
-    auto it = memo.find(v);
-    if (it != memo.end()) return it->second;
-    std::set<ValueId> out;
-    const Value& val = g.value(v);
-    if (val.kind == ValueKind::kGraphInput) {
-      out.insert(v);
-    } else if (val.kind == ValueKind::kActivation && !val.data && val.producer != kNoNode) {
-      if (part.kernel_of_node[static_cast<std::size_t>(val.producer)] >= 0) {
-        out.insert(v);
-      } else {
-        for (ValueId in : g.node(val.producer).inputs) {
-          if (in == kNoValue) continue;
-          auto sub = roots(in);
-          out.insert(sub.begin(), sub.end());
-        }
-      }
-    }
-    memo[v] = out;
-    return out;
-  };
-  std::map<ValueId, std::pair<int, int>> life;
-  for (ValueId v : g.inputs) life[v] = {0, 0};
-  for (const auto& k : part.kernels) {
-    for (ValueId v : k.outputs) life[v] = {k.id, k.id};
-  }
-  for (const auto& k : part.kernels) {
-    for (ValueId v : k.inputs) {
-      for (ValueId root : roots(v)) {
-        auto it = life.find(root);
-        if (it != life.end()) it->second.second = std::max(it->second.second, k.id);
-      }
-    }
-  }
-  for (ValueId v : g.outputs) {
-    for (ValueId root : roots(v)) {
-      auto it = life.find(root);
-      if (it != life.end()) it->second.second = n;
-    }
-  }
-  std::vector<double> delta(static_cast<std::size_t>(n) + 2, 0);
-  for (const auto& [v, span] : life) {
-    const Value& val = g.value(v);
-    const auto numel = val.type.numel();
-    const double b =
-        numel ? static_cast<double>(*numel) * dtype_bits(ch.precision.map(val.type.dtype)) / 8.0 : 0;
-    delta[static_cast<std::size_t>(span.first)] += b;
-    delta[static_cast<std::size_t>(span.second) + 1] -= b;
-  }
-  std::vector<double> live(static_cast<std::size_t>(n), 0);
-  double acc = 0;
-  for (int i = 0; i < n; ++i) {
-    acc += delta[static_cast<std::size_t>(i)];
-    live[static_cast<std::size_t>(i)] = acc;
-  }
+  auto live = live_activation_bytes(g, ch, part);  // estimate/roofline.h: the estimator's rule
+  live.resize(part.kernels.size());                // one point per kernel
   return live;
 }
 
