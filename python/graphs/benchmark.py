@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 __all__ = ["benchmark", "BenchmarkReport", "ConversionResult", "LatencyStats", "ColdStart",
-           "OutputCheck", "build_config", "parse_report"]
+           "OutputCheck", "OpTime", "build_config", "parse_report"]
 
 #: Settings keys the orchestrator accepts besides model and conversions (src/graphs/bench/
 #: settings.h, BenchSettings).
@@ -35,7 +35,7 @@ SETTINGS = ("tier", "device", "batch", "seq_len", "input_shapes", "input_dtypes"
             "max_time_s", "n_samples", "min_samples", "target_rel_ci", "warmup_min_time_s",
             "warmup_max_time_s", "warmup_tolerance", "chunk_min_time_s", "timeout_s",
             "timeouts_s", "threads", "seed", "python", "worker_command", "jsonl_path",
-            "work_dir", "keep_outputs", "keep_samples", "progress")
+            "work_dir", "keep_outputs", "keep_samples", "profile_ops", "progress")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,14 @@ class OutputCheck:
 
 
 @dataclass(frozen=True)
+class OpTime:
+    """One PyTorch op's share of a model call (profile_ops): self CPU time and invocations."""
+    name: str
+    self_s_per_call: float
+    count_per_call: float
+
+
+@dataclass(frozen=True)
 class ConversionResult:
     conversion: str
     status: str                        # ok | failed | timeout | crashed | unavailable | ...
@@ -92,6 +100,12 @@ class ConversionResult:
     output_check: OutputCheck | None
     warnings: list[str] = field(default_factory=list)
     reference_only: bool = False
+    generated_kernels: int | None = None      # Inductor kernels generated while converting
+    energy_j_per_call: float | None = None    # joules per timed call (RAPL packages, NVML GPU)
+    energy_source: str | None = None
+    energy_unavailable: str | None = None     # why there is no energy figure
+    op_times: list[OpTime] = field(default_factory=list)   # profile_ops, by self time
+    op_times_unavailable: str | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -165,6 +179,7 @@ def _row(r: ConversionResult) -> dict:
             "peak_rss_bytes": r.peak_rss_bytes, "peak_gpu_memory_bytes": r.peak_gpu_memory_bytes,
             "threads": r.threads,
             "output_check": r.output_check.status if r.output_check else None,
+            "energy_j_per_call": r.energy_j_per_call, "generated_kernels": r.generated_kernels,
             "reference_only": r.reference_only}
 
 
@@ -197,6 +212,13 @@ def parse_report(doc: dict) -> BenchmarkReport:
                 oc.get("max_rel_error"), oc.get("note") or oc.get("reason")),
             warnings=list(r.get("warnings") or []),
             reference_only=bool(r.get("reference_only", False)),
+            generated_kernels=r.get("generated_kernels"),
+            energy_j_per_call=r.get("energy_j_per_call"),
+            energy_source=r.get("energy_source"),
+            energy_unavailable=r.get("energy_unavailable"),
+            op_times=[OpTime(o["name"], o["self_s_per_call"], o["count_per_call"])
+                      for o in r.get("op_times") or []],
+            op_times_unavailable=r.get("op_times_unavailable"),
             raw=r))
     header = doc.get("header") or {}
     summary = doc.get("summary") or {}
@@ -269,7 +291,8 @@ def benchmark(model: Any, example_inputs: Sequence[Any] | Any = None,
       model spec string as `graphs bench` takes it.
     settings: the orchestrator's settings (units in the names): device, batch, seq_len,
       min_time_s, max_time_s, n_samples, target_rel_ci, timeout_s, threads, seed, tier,
-      input_shapes, input_dtypes, jsonl_path, work_dir, keep_samples, progress, python, ...
+      input_shapes, input_dtypes, jsonl_path, work_dir, keep_samples, profile_ops, progress,
+      python, ...
 
     Raises ValueError for bad input (unknown conversion names, with suggestions, come from the
     orchestrator), ImportError when the C++ extension is not built. A conversion that fails,

@@ -180,6 +180,25 @@ TEST_F(BenchCliTest, WritesEveryOutputFormat) {
   }
 }
 
+TEST_F(BenchCliTest, ProfileOpsFlagReachesTheWorkerAndTheResults) {
+  const fs::path out = dir_ / "r.json";
+  const Run r = run("resnet18 --conversions TEST_SLEEP --profile-ops -o " + out.string() + fast());
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(out));
+  EXPECT_EQ(j["header"]["settings"]["profile_ops"], true);
+  const auto& res = j["results"][0];
+  ASSERT_EQ(res["conversion"], "TEST_SLEEP");
+  ASSERT_EQ(res["op_times"].size(), 2u) << res.dump();
+  EXPECT_EQ(res["op_times"][0]["name"], "fake::sleep");
+  EXPECT_EQ(res["energy_unavailable"], "fake worker: no energy counters");
+  EXPECT_NE(r.out.find("op time per call"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("energy: not measured — fake worker: no energy counters"), std::string::npos) << r.out;
+
+  const Run plain = run("resnet18 --conversions TEST_SLEEP -o " + out.string() + fast());
+  EXPECT_EQ(plain.exit_status, 0) << plain.err;
+  EXPECT_FALSE(nlohmann::json::parse(slurp(out))["results"][0].contains("op_times"));
+}
+
 TEST_F(BenchCliTest, JsonFormatOnStdoutIsOnlyJson) {
   const Run r = run("resnet18 --conversions TEST_SLEEP --format json" + fast());
   EXPECT_EQ(r.exit_status, 0) << r.err;

@@ -22,7 +22,7 @@ class BenchOrchestratorTest : public ::testing::Test {
   void SetUp() override {
     ::setenv("GRAPHS_TEST_CONVERSIONS", "1", 1);
     for (const char* v : {"FAKE_MISSING", "FAKE_MISMATCH", "FAKE_GARBAGE", "FAKE_ERROR",
-                          "FAKE_PROTOCOL", "FAKE_STDERR_BYTES"}) {
+                          "FAKE_PROTOCOL", "FAKE_STDERR_BYTES", "FAKE_ENERGY_J", "FAKE_KERNELS"}) {
       ::unsetenv(v);
     }
     dir_ = fs::temp_directory_path() /
@@ -253,6 +253,30 @@ TEST_F(BenchOrchestratorTest, JsonlHasHeaderEveryResultAndEnd) {
   EXPECT_TRUE(sleep["memory"].contains("peak_rss_bytes"));
   EXPECT_EQ(j["results"][2]["status"], "crashed");
   EXPECT_EQ(j["results"][3]["status"], "failed");
+}
+
+TEST_F(BenchOrchestratorTest, DoneExtrasReachTheResultAndTheJsonl) {
+  ::setenv("FAKE_ENERGY_J", "0.25", 1);
+  ::setenv("FAKE_KERNELS", "12", 1);
+  BenchSettings s = settings({"TEST_SLEEP"});
+  s.profile_ops = true;
+  const BenchReport r = run(s);
+  ::unsetenv("FAKE_ENERGY_J");
+  ::unsetenv("FAKE_KERNELS");
+  ASSERT_EQ(r.results.size(), 1u);
+  const ConversionResult& res = r.results[0];
+  EXPECT_EQ(res.status, RunStatus::kOk) << res.reason;
+  EXPECT_EQ(res.generated_kernels, 12);
+  EXPECT_EQ(res.energy_j_per_call, 0.25);
+  EXPECT_EQ(res.energy_source, "rapl:intel-rapl:0");
+  ASSERT_EQ(res.op_times.size(), 2u);  // the fake worker sends them only when asked
+  EXPECT_EQ(res.op_times[0].name, "fake::sleep");
+  const auto lines = jsonl();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1]["generated_kernels"], 12);
+  EXPECT_EQ(lines[1]["energy_j_per_call"], 0.25);
+  EXPECT_EQ(lines[1]["op_times"][1]["name"], "fake::noop");
+  EXPECT_EQ(lines[0]["settings"]["profile_ops"], true);
 }
 
 TEST_F(BenchOrchestratorTest, LargeStderrDoesNotDeadlock) {

@@ -67,6 +67,11 @@ TEST(BenchSettingsTest, JsonFormRoundTripsAndNamesUnknownKeys) {
   ASSERT_TRUE(again.ok()) << again.error().message();
   EXPECT_EQ(again->batch, 4);
   EXPECT_EQ(again->threads, 2);
+  EXPECT_FALSE(again->profile_ops);
+  auto profiled = settings_from_json(nlohmann::json::parse(R"({"model": "x", "profile_ops": true})"));
+  ASSERT_TRUE(profiled.ok()) << profiled.error().message();
+  EXPECT_TRUE(profiled->profile_ops);
+  EXPECT_EQ(settings_to_json(*profiled)["profile_ops"], true);
 
   auto bad = settings_from_json(nlohmann::json::parse(R"({"model": "x", "max_time": 3})"));
   ASSERT_FALSE(bad.ok());

@@ -80,11 +80,11 @@ TEST(CalibrateProfileTest, FileRoundTrip) {
 
 TEST(CalibrateProfileTest, SchemaErrorsNameTheField) {
   auto j = to_json(sample_profile());
-  j["schema_version"] = 2;
+  j["schema_version"] = 99;
   auto e = profile_from_json(j, "p.json");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().code(), ErrorCode::kParseError);
-  EXPECT_NE(e.error().message().find("schema_version 2"), std::string::npos);
+  EXPECT_NE(e.error().message().find("schema_version 99"), std::string::npos);
 
   j = to_json(sample_profile());
   j["memory_points"][0].erase("best_bytes_per_s");

@@ -28,10 +28,14 @@ def main() -> int:
             elif kind == "run":
                 run(chan, req)
                 return 0
+            elif kind == "microbench":
+                from graphs.worker.microbench import microbench
+                microbench(chan, req)
+                return 0
             elif kind == "stop":
                 return 0
             else:
-                raise failed(f"unknown request type {kind!r}; expected probe or run")
+                raise failed(f"unknown request type {kind!r}; expected probe, run or microbench")
         except SystemExit:
             raise
         except BaseException as e:  # noqa: BLE001 - every failure is one error event
@@ -77,6 +81,9 @@ def run(chan, req: dict) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise failed(f"seed must be a non-negative integer, got {seed!r}")
     chunk_min_time_s = float(req.get("chunk_min_time_s", 0.05))
+    profile_ops = req.get("profile_ops", False)
+    if not isinstance(profile_ops, bool):
+        raise failed(f"profile_ops must be true or false, got {profile_ops!r}")
 
     backend = importlib.import_module(f"graphs.worker.{conv.module}")
     convert = getattr(backend, conv.function)
@@ -123,10 +130,19 @@ def run(chan, req: dict) -> None:
         chan.send(event)
     del out
 
+    from graphs.worker.energy import EnergyMeter
+    meter = EnergyMeter.open(device)
+    measured_calls = 0
+
     chan.set_phase("warmup")
     phase, n_calls = "warmup", None
     while True:
+        if phase == "measure" and not meter.started:
+            meter.start()
         lat = time_chunk(runner, chunk_min_time_s, n_calls)
+        if phase == "measure":
+            meter.lap()
+            measured_calls += len(lat)
         chan.send({"type": "chunk", "phase": phase, "latency_s": lat})
         reply = chan.receive()
         if reply is None:
@@ -147,9 +163,14 @@ def run(chan, req: dict) -> None:
         if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 0):
             raise failed(f"n_calls must be a non-negative integer, got {k!r}")
         n_calls = k
+    extras: dict[str, Any] = {"generated_kernels": runner.generated_kernels,
+                              "energy": meter.result(measured_calls)}
+    if profile_ops:
+        from graphs.worker.op_profile import op_times
+        extras.update(op_times(runner, conv.name))
     if runner.cleanup is not None:
         runner.cleanup()
-    chan.send(done_event(ctx))
+    chan.send(done_event(ctx) | extras)
 
 
 def done_event(ctx) -> dict[str, Any]:

@@ -35,7 +35,9 @@ def pt2e_x86(ctx) -> Runner:
     converted = q.convert_pt2e(prepared)
     import torch._inductor.config as inductor_config
     inductor_config.freezing = True
+    before = torch_common.inductor_kernel_count()
     compiled = torch.compile(converted)
     r = torch_common.runner(compiled, args, "cpu", inference_mode=False)
     r.call()                                  # compiles
+    r.generated_kernels = torch_common.kernels_since(before)
     return r

@@ -15,6 +15,10 @@ class Runner:
     cuda_events: time with torch.cuda events and a synchronize after each call (PyTorch on a
       GPU); otherwise time.perf_counter_ns around the call, which must then be synchronous
       (ONNX Runtime and OpenVINO return when the outputs are ready).
+    torch_calls: `call` runs PyTorch operators (torch.profiler can attribute its time to ops);
+      False for ONNX Runtime, OpenVINO and the test conversions.
+    generated_kernels: kernels Inductor generated while converting (torch._inductor.metrics
+      .generated_kernel_count, its increase over the compiling call); None for other backends.
     """
     call: Callable[[], Any]
     cuda_events: bool = False
@@ -22,6 +26,8 @@ class Runner:
     #: The last call's outputs on the host, when `call` returns device-side handles (ONNX
     #: Runtime I/O binding); used once, for the `outputs` event, outside any timed region.
     fetch_outputs: Callable[[], Any] | None = None
+    torch_calls: bool = False
+    generated_kernels: int | None = None
 
 
 #: A chunk of a fixed number of calls ends early after this long, so that the orchestrator

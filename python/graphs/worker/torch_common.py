@@ -64,7 +64,26 @@ def runner(fn: Callable[..., Any], args: tuple, device: str, *, no_grad: bool = 
     else:
         def call():
             return fn(*args)
-    return Runner(call=call, cuda_events=(device == "cuda"))
+    return Runner(call=call, cuda_events=(device == "cuda"), torch_calls=True)
+
+
+def inductor_kernel_count() -> int | None:
+    """torch._inductor.metrics.generated_kernel_count: kernels Inductor has generated in this
+    process (cache hits replay their count); None when this torch has no such counter."""
+    try:
+        from torch._inductor import metrics
+    except ImportError:
+        return None
+    n = getattr(metrics, "generated_kernel_count", None)
+    return n if isinstance(n, int) else None
+
+
+def kernels_since(before: int | None) -> int | None:
+    """Kernels Inductor generated since inductor_kernel_count() returned `before`."""
+    after = inductor_kernel_count()
+    if before is None or after is None:
+        return None
+    return after - before
 
 
 def not_applicable_to_onnx(conversion: str) -> str:

@@ -29,8 +29,11 @@ def inductor(ctx, mode: str = "default") -> Runner:
         require_module("triton", "triton", "Inductor on CUDA")
     model = torch_common.module_on(ctx, ctx.device)
     args = torch_common.to_tensors(ctx, ctx.device)
+    before = torch_common.inductor_kernel_count()
     compiled = torch.compile(model, backend="inductor", mode=mode)
-    return _compiled_runner(ctx, compiled, args)
+    r = _compiled_runner(ctx, compiled, args)
+    r.generated_kernels = torch_common.kernels_since(before)
+    return r
 
 
 def cudagraphs(ctx) -> Runner:

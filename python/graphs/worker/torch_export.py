@@ -33,6 +33,10 @@ def aot_inductor(ctx) -> Runner:
     with torch.no_grad():
         ep = exported_program(ctx, args)
         path = os.path.join(ctx.output_dir, "model.aoti.pt2")
+        before = torch_common.inductor_kernel_count()
         path = torch._inductor.aoti_compile_and_package(ep, package_path=path)
+        kernels = torch_common.kernels_since(before)
     compiled = torch._inductor.aoti_load_package(path)
-    return torch_common.runner(compiled, args, ctx.device)
+    r = torch_common.runner(compiled, args, ctx.device)
+    r.generated_kernels = kernels
+    return r

@@ -230,7 +230,8 @@ json run_request(const ResolvedBench& b, const ConversionInfo& c, Device device,
               {"input_shapes", s.input_shapes.empty() ? json(nullptr) : json(s.input_shapes)},
               {"input_dtypes", s.input_dtypes.empty() ? json(nullptr) : json(s.input_dtypes)},
               {"output_dir", out_dir.string()},
-              {"chunk_min_time_s", s.chunk_min_time_s}};
+              {"chunk_min_time_s", s.chunk_min_time_s},
+              {"profile_ops", s.profile_ops}};
   return req;
 }
 
@@ -420,14 +421,7 @@ RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device devic
           }
         }
       } else if (type == "done") {
-        if (m.contains("peak_rss_bytes") && m["peak_rss_bytes"].is_number()) {
-          res.peak_rss_bytes = m["peak_rss_bytes"].get<int64_t>();
-        }
-        if (m.contains("peak_gpu_memory_bytes") && m["peak_gpu_memory_bytes"].is_number()) {
-          res.peak_gpu_memory_bytes = m["peak_gpu_memory_bytes"].get<int64_t>();
-        }
-        if (m.contains("threads") && m["threads"].is_number_integer()) res.threads = m["threads"].get<int>();
-        if (m.contains("versions") && m["versions"].is_object()) res.versions = m["versions"];
+        read_done_message(m, res);
         finished = true;
       } else if (type == "error") {
         const std::string kind = m.value("kind", "failed");

@@ -1,6 +1,8 @@
 #include "graphs/bench/results.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -90,6 +92,20 @@ json ConversionResult::to_json() const {
                  {"peak_gpu_memory_bytes", opt(peak_gpu_memory_bytes)}};
   j["threads"] = opt(threads);
   j["versions"] = versions;
+  j["generated_kernels"] = opt(generated_kernels);
+  j["energy_j_per_call"] = opt(energy_j_per_call);
+  j["energy_source"] = str_or_null(energy_source);
+  j["energy_unavailable"] = str_or_null(energy_unavailable_reason);
+  if (!op_times.empty()) {
+    json ops = json::array();
+    for (const OpTime& o : op_times) {
+      ops.push_back({{"name", o.name},
+                     {"self_s_per_call", o.self_s_per_call},
+                     {"count_per_call", o.count_per_call}});
+    }
+    j["op_times"] = std::move(ops);
+  }
+  j["op_times_unavailable"] = str_or_null(op_times_unavailable);
   json check = output_check ? output_check->to_json() : json::object();
   check["status"] = output_check_status;
   check["note"] = str_or_null(output_check_note);
@@ -100,6 +116,82 @@ json ConversionResult::to_json() const {
   j["stderr_tail"] = str_or_null(stderr_tail);
   if (!samples_s.empty()) j["latency_samples_s"] = samples_s;
   return j;
+}
+
+namespace {
+
+bool finite_non_negative(const json& v) {
+  return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() >= 0;
+}
+
+}  // namespace
+
+void read_done_message(const json& m, ConversionResult& r) {
+  auto field = [&](const char* key) -> const json* {
+    const auto it = m.find(key);
+    return it == m.end() || it->is_null() ? nullptr : &*it;
+  };
+  auto malformed = [&](const char* key, const json& v) {
+    std::string text = v.dump();
+    if (text.size() > 120) text = text.substr(0, 117) + "...";
+    r.warnings.push_back(fmt::format("the worker's done.{} is malformed and was ignored: {}", key, text));
+  };
+  if (const json* v = field("peak_rss_bytes"); v && v->is_number()) r.peak_rss_bytes = v->get<int64_t>();
+  if (const json* v = field("peak_gpu_memory_bytes"); v && v->is_number()) {
+    r.peak_gpu_memory_bytes = v->get<int64_t>();
+  }
+  if (const json* v = field("threads"); v && v->is_number_integer()) r.threads = v->get<int>();
+  if (const json* v = field("versions"); v && v->is_object()) r.versions = *v;
+
+  if (const json* v = field("generated_kernels")) {
+    if (v->is_number_integer() && v->get<int64_t>() >= 0 && v->get<int64_t>() <= std::numeric_limits<int>::max()) {
+      r.generated_kernels = v->get<int>();
+    } else {
+      malformed("generated_kernels", *v);
+    }
+  }
+
+  if (const json* v = field("energy")) {
+    const auto j = v->is_object() ? v->find("j_per_call") : v->end();
+    const auto why = v->is_object() ? v->find("unavailable") : v->end();
+    if (j != v->end() && finite_non_negative(*j)) {
+      r.energy_j_per_call = j->get<double>();
+      const auto src = v->find("source");
+      r.energy_source = src != v->end() && src->is_string() ? src->get<std::string>() : "";
+      const auto incomplete = v->find("incomplete");
+      if (incomplete != v->end() && incomplete->is_string()) {
+        r.warnings.push_back("energy incomplete: " + incomplete->get<std::string>());
+      }
+    } else if (why != v->end() && why->is_string()) {
+      r.energy_unavailable_reason = why->get<std::string>();
+    } else {
+      malformed("energy", *v);
+    }
+  }
+
+  if (const json* v = field("op_times")) {
+    bool bad = !v->is_array();
+    if (!bad) {
+      for (const json& e : *v) {
+        if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
+            !e.contains("self_s_per_call") || !finite_non_negative(e["self_s_per_call"]) ||
+            !e.contains("count_per_call") || !finite_non_negative(e["count_per_call"])) {
+          bad = true;
+          continue;
+        }
+        r.op_times.push_back({e["name"].get<std::string>(), e["self_s_per_call"].get<double>(),
+                              e["count_per_call"].get<double>()});
+      }
+      std::stable_sort(r.op_times.begin(), r.op_times.end(), [](const OpTime& a, const OpTime& b) {
+        return a.self_s_per_call > b.self_s_per_call;
+      });
+    }
+    if (bad) malformed("op_times", *v);
+  }
+  if (const json* v = field("op_times_unavailable")) {
+    if (v->is_string()) r.op_times_unavailable = v->get<std::string>();
+    else malformed("op_times_unavailable", *v);
+  }
 }
 
 int exit_status_of(const std::vector<ConversionResult>& results) {
@@ -154,10 +246,19 @@ std::string name_of(const ConversionResult& r) {
   return n;
 }
 
+bool any_energy(const BenchReport& report) {
+  return std::any_of(report.results.begin(), report.results.end(),
+                     [](const ConversionResult& r) { return r.energy_j_per_call.has_value(); });
+}
+
 report::Table build_table(const BenchReport& report, bool markdown) {
-  report::Table t({"conversion", "device", "status", ">median", ">95% CI", ">p90", ">p99",
-                   ">IQR/med", ">samples/s", ">cold start", ">peak RSS", ">max rel err",
-                   ">vs EAGER", "note"});
+  const bool energy = any_energy(report);
+  std::vector<std::string> headers = {"conversion", "device", "status", ">median", ">95% CI",
+                                      ">p90", ">p99", ">IQR/med", ">samples/s", ">cold start",
+                                      ">peak RSS", ">max rel err", ">vs EAGER"};
+  if (energy) headers.push_back(">energy/inf");
+  headers.push_back("note");
+  report::Table t(std::move(headers));
   const auto eager = eager_median(report);
   for (const ConversionResult* r : ordered(report)) {
     std::vector<std::string> row = {name_of(*r), r->device, std::string(to_string(r->status))};
@@ -176,11 +277,12 @@ report::Table build_table(const BenchReport& report, bool markdown) {
       row.push_back(r->output_check ? fmt::format("{:.2g}", r->output_check->max_rel_error)
                                     : r->output_check_status);
       row.push_back(eager ? fmt::format("{:.2f}x", *eager / l.median_s) : "-");
+      if (energy) row.push_back(r->energy_j_per_call ? report::joules(*r->energy_j_per_call) : "-");
       std::string note;
       for (const auto& w : r->warnings) note += (note.empty() ? "" : "; ") + w;
       row.push_back(note);
     } else {
-      for (int i = 0; i < 10; ++i) row.push_back("");
+      for (int i = 0; i < (energy ? 11 : 10); ++i) row.push_back("");
       std::string reason = r->reason;
       if (!markdown && reason.size() > 160) reason = reason.substr(0, 157) + "...";
       row.push_back(reason);
@@ -210,8 +312,50 @@ std::string csv_cell(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// "energy: not measured — <why>" when no row has an energy figure (the first row's reason).
+std::string energy_note(const BenchReport& report, const std::string& indent) {
+  if (any_energy(report)) return "";
+  for (const ConversionResult* r : ordered(report)) {
+    if (!r->energy_unavailable_reason.empty()) {
+      return indent + "energy: not measured — " + r->energy_unavailable_reason + "\n";
+    }
+  }
+  return "";
+}
+
+// The top ops of each profiled conversion (profile_ops), or why it has none.
+std::string op_section(const BenchReport& report) {
+  constexpr std::size_t kTop = 5;
+  std::string out;
+  for (const ConversionResult* r : ordered(report)) {
+    if (r->op_times.empty() && r->op_times_unavailable.empty()) continue;
+    if (r->op_times.empty()) {
+      out += fmt::format("  {}: {}\n", name_of(*r), r->op_times_unavailable);
+      continue;
+    }
+    double total = 0;
+    for (const OpTime& o : r->op_times) total += o.self_s_per_call;
+    out += fmt::format("  {} (top {} of {} ops, {} per call in all):\n", name_of(*r),
+                       std::min(kTop, r->op_times.size()), r->op_times.size(),
+                       report::seconds(total));
+    for (std::size_t i = 0; i < r->op_times.size() && i < kTop; ++i) {
+      const OpTime& o = r->op_times[i];
+      out += fmt::format("    {:>9}  {:5.1f}%  {:>6}  {}\n", report::seconds(o.self_s_per_call),
+                         total > 0 ? 100 * o.self_s_per_call / total : 0.0,
+                         fmt::format("{:.3g}x", o.count_per_call), o.name);
+    }
+  }
+  if (out.empty()) return "";
+  return "\nop time per call (torch.profiler, self CPU time):\n" + out;
+}
+
+}  // namespace
+
 std::string render_text(const BenchReport& report) {
-  std::string out = title(report) + "\n\n" + build_table(report, false).to_text();
+  std::string out = title(report) + "\n\n" + build_table(report, false).to_text() +
+                    energy_note(report, "  ") + op_section(report);
   std::string notes;
   for (const auto& r : report.results) {
     if (!r.ok() && !r.stderr_tail.empty()) {
@@ -224,7 +368,9 @@ std::string render_text(const BenchReport& report) {
 }
 
 std::string render_markdown(const BenchReport& report) {
-  return "# " + title(report) + "\n\n" + build_table(report, true).to_markdown();
+  std::string note = energy_note(report, "");
+  return "# " + title(report) + "\n\n" + build_table(report, true).to_markdown() +
+         (note.empty() ? "" : "\n" + note);
 }
 
 std::string render_csv(const BenchReport& report) {
@@ -234,7 +380,8 @@ std::string render_csv(const BenchReport& report) {
       "latency_p90_s", "latency_p95_s", "latency_p99_s", "latency_max_s", "latency_stddev_s",
       "latency_iqr_over_median", "samples", "throughput_samples_per_s", "load_s", "convert_s",
       "first_call_s", "cold_start_s", "peak_rss_bytes", "peak_gpu_memory_bytes", "threads",
-      "output_check", "max_abs_error", "max_rel_error", "speedup_vs_eager"};
+      "output_check", "max_abs_error", "max_rel_error", "speedup_vs_eager", "energy_j_per_call",
+      "generated_kernels"};
   std::string out;
   for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
   out += "\n";
@@ -259,7 +406,8 @@ std::string render_csv(const BenchReport& report) {
         r->output_check_status,
         r->output_check ? num(r->output_check->max_abs_error) : "",
         r->output_check ? num(r->output_check->max_rel_error) : "",
-        l && eager ? num(*eager / l->median_s) : ""};
+        l && eager ? num(*eager / l->median_s) : "", num(r->energy_j_per_call),
+        r->generated_kernels ? std::to_string(*r->generated_kernels) : ""};
     for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + csv_cell(row[i]);
     out += "\n";
   }

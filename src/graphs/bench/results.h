@@ -22,6 +22,15 @@ inline constexpr int kResultSchemaVersion = 1;
 enum class RunStatus { kOk, kFailed, kTimeout, kCrashed, kUnavailable, kNotApplicable, kInterrupted };
 std::string_view to_string(RunStatus s);
 
+/// One PyTorch operator's share of a model call, from torch.profiler's key_averages() over a few
+/// calls after the measurement (`profile_ops`). Self time excludes the op's children; it is CPU
+/// (host) time, with the profiler's few microseconds per op included.
+struct OpTime {
+  std::string name;             // "aten::mkldnn_convolution"
+  double self_s_per_call = 0;   // self CPU time per model call, seconds
+  double count_per_call = 0;    // invocations per model call
+};
+
 struct ConversionResult {
   std::string conversion;
   RunStatus status = RunStatus::kOk;
@@ -56,6 +65,15 @@ struct ConversionResult {
   std::optional<int> threads;
   nlohmann::json versions = nlohmann::json::object();
 
+  // From the worker's `done` (docs/worker-protocol.md); absent where the backend or the platform
+  // cannot tell.
+  std::optional<int> generated_kernels;      // kernels Inductor generated while converting
+  std::optional<double> energy_j_per_call;   // energy of the timed calls / their number, joules
+  std::string energy_source;                 // counters summed: "rapl:intel-rapl:0+intel-rapl:1"
+  std::string energy_unavailable_reason;     // why there is no energy figure
+  std::vector<OpTime> op_times;              // profile_ops: by self time, descending (≤ 200)
+  std::string op_times_unavailable;          // profile_ops: why there are none
+
   // Output check.
   std::string output_check_status = "not_checked";  // passed | failed | not_checked | reference
   std::string output_check_note;
@@ -77,6 +95,11 @@ struct BenchReport {
   std::string jsonl_path;
   nlohmann::json to_json() const;  // {"schema_version", "header", "results", "summary"}
 };
+
+/// Reads a worker's `done` message into `r`: memory, threads, versions, generated_kernels, energy,
+/// op_times. Fields are optional (older workers omit the newer ones); a field of the wrong type
+/// is ignored with a warning on `r`, never a failure of the measured run.
+void read_done_message(const nlohmann::json& done, ConversionResult& r);
 
 /// Exit status of a run: 0 when every counted conversion is ok, 1 otherwise, 130 interrupted.
 int exit_status_of(const std::vector<ConversionResult>& results);

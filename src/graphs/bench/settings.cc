@@ -32,7 +32,7 @@ const std::vector<std::string>& setting_keys() {
       "input_dtypes", "min_time_s", "max_time_s", "n_samples", "min_samples", "target_rel_ci",
       "warmup_min_time_s", "warmup_max_time_s", "warmup_tolerance", "chunk_min_time_s",
       "timeout_s", "timeouts_s", "threads", "seed", "python", "worker_command", "jsonl_path",
-      "work_dir", "keep_outputs", "keep_samples"};
+      "work_dir", "keep_outputs", "keep_samples", "profile_ops"};
   return keys;
 }
 
@@ -109,6 +109,7 @@ Result<BenchSettings> settings_from_json(const nlohmann::json& j) {
   GRAPHS_RETURN_IF_ERROR(get(j, "work_dir", s.work_dir));
   GRAPHS_RETURN_IF_ERROR(get(j, "keep_outputs", s.keep_outputs));
   GRAPHS_RETURN_IF_ERROR(get(j, "keep_samples", s.keep_samples));
+  GRAPHS_RETURN_IF_ERROR(get(j, "profile_ops", s.profile_ops));
   return s;
 }
 
@@ -143,6 +144,7 @@ nlohmann::json settings_to_json(const BenchSettings& s) {
   j["work_dir"] = s.work_dir;
   j["keep_outputs"] = s.keep_outputs;
   j["keep_samples"] = s.keep_samples;
+  j["profile_ops"] = s.profile_ops;
   return j;
 }
 
@@ -259,6 +261,17 @@ std::vector<std::string> split_words(const std::string& s) {
 
 }  // namespace
 
+Result<std::vector<std::string>> worker_command(const BenchSettings& s) {
+  if (!s.worker_command.empty()) return s.worker_command;
+  if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
+    return split_words(env);
+  }
+  if (!s.python.empty() && s.python.find('/') != std::string::npos && ::access(s.python.c_str(), X_OK) != 0) {
+    return make_error(ErrorCode::kNotFound, "--python '", s.python, "' is not an executable");
+  }
+  return std::vector<std::string>{resolve_python(s.python), "-m", "graphs.worker"};
+}
+
 Result<ResolvedBench> resolve(const BenchSettings& s) {
   ResolvedBench r;
   r.settings = s;
@@ -311,17 +324,7 @@ Result<ResolvedBench> resolve(const BenchSettings& s) {
     GRAPHS_ASSIGN_OR_RETURN(r.conversions, reg.resolve(s.conversions));
   }
 
-  if (!s.worker_command.empty()) {
-    r.worker_argv = s.worker_command;
-  } else if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
-    r.worker_argv = split_words(env);
-  } else {
-    const std::string python = resolve_python(s.python);
-    if (!s.python.empty() && s.python.find('/') != std::string::npos && ::access(s.python.c_str(), X_OK) != 0) {
-      return make_error(ErrorCode::kNotFound, "--python '", s.python, "' is not an executable");
-    }
-    r.worker_argv = {python, "-m", "graphs.worker"};
-  }
+  GRAPHS_ASSIGN_OR_RETURN(r.worker_argv, worker_command(s));
   r.worker_env = {{"PYTHONUNBUFFERED", "1"}};
 
   r.stopping.min_time_s = s.min_time_s;

@@ -67,6 +67,7 @@ struct BenchSettings {
   std::string work_dir;                     // "" = ~/.cache/graphs/bench/<time>-<pid>
   bool keep_outputs = false;                // keep the workers' .npy outputs
   bool keep_samples = false;                // every latency in the results
+  bool profile_ops = false;                 // per-op time from torch.profiler after measuring
 };
 
 /// Parses the JSON form; kInvalidArgument for unknown keys (with did-you-mean) and wrong types.
@@ -107,6 +108,11 @@ struct ResolvedBench {
 /// The interpreter: `python` if set, else $GRAPHS_PYTHON, else `python` next to the running
 /// executable (a venv's bin/), else "python3".
 std::string resolve_python(const std::string& python);
+
+/// The worker's argv: settings.worker_command if set, else $GRAPHS_WORKER_COMMAND split on
+/// spaces, else {resolve_python(settings.python), "-m", "graphs.worker"}. kNotFound when
+/// --python names a path that is not an executable.
+Result<std::vector<std::string>> worker_command(const BenchSettings& settings);
 
 /// Validates everything that can be checked before a worker starts: model, names (did-you-mean),
 /// tier, device, sizes, times. Errors are bad input (exit status 2).

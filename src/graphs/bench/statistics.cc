@@ -84,15 +84,6 @@ std::string noise_level(double iqr_over_median) {
   return "";
 }
 
-namespace {
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return quantile_linear(v, 0.5);
-}
-
-}  // namespace
-
 WarmupDecision WarmupTracker::add_chunk(const std::vector<double>& latencies_s, double elapsed_s) {
   if (!latencies_s.empty()) {
     chunk_medians_.push_back(median_of(latencies_s));
@@ -128,6 +119,12 @@ StopDecision should_stop(const StoppingRule& rule, const std::vector<double>& sa
   }
   if (elapsed_s >= rule.max_time_s) return StopDecision::kMaxTime;
   return StopDecision::kContinue;
+}
+
+double median_of(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return quantile_linear(values, 0.5);
 }
 
 }  // namespace graphs::bench

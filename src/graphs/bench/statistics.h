@@ -46,6 +46,9 @@ double percentile_nearest_rank(const std::vector<double>& sorted, double p);
 /// q in [0, 1]. Precondition: non-empty, sorted ascending.
 double quantile_linear(const std::vector<double>& sorted, double q);
 
+/// The median of `values` (any order; quantile_linear at 0.5 of a sorted copy); 0 when empty.
+double median_of(std::vector<double> values);
+
 /// 1-based ranks (j, k) of the distribution-free confidence interval of the median,
 /// [x_(j), x_(k)] with k = n + 1 − j; nullopt when n is too small for `confidence`.
 std::optional<std::pair<std::size_t, std::size_t>> median_ci_ranks(std::size_t n,

@@ -8,6 +8,8 @@
 #include <new>
 #include <thread>
 
+#include "graphs/bench/statistics.h"
+
 namespace graphs {
 
 namespace {
@@ -46,11 +48,6 @@ void run_pass(const std::string& kernel, ThreadArrays& t) {
   }
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 }  // namespace
 
@@ -158,7 +155,7 @@ Result<std::vector<BandwidthPoint>> measure_memory_bandwidth(const MemBenchOptio
       p.working_set_bytes = static_cast<double>(arrays * n * sizeof(double) * o.threads);
       p.threads = o.threads;
       p.best_bytes_per_s = *std::max_element(rates.begin(), rates.end());
-      p.median_bytes_per_s = median_of(rates);
+      p.median_bytes_per_s = bench::median_of(rates);
       p.repeats = o.repeats;
       p.passes_per_repeat = count;
       points.push_back(p);

@@ -9,18 +9,14 @@
 
 #include <fmt/format.h>
 
+#include "graphs/bench/statistics.h"
+
 namespace graphs {
 
 namespace {
 
 using nlohmann::json;
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 // Field readers that name the file and field on error.
 struct Reader {
@@ -84,7 +80,7 @@ std::vector<MemoryTier> memory_tiers(const std::vector<BandwidthPoint>& points,
       continue;
     }
     t.points = static_cast<int>(rates.size());
-    t.bandwidth_bytes_per_s = median(rates);
+    t.bandwidth_bytes_per_s = bench::median_of(rates);
     tiers.push_back(t);
   }
   MemoryTier dram;
@@ -97,7 +93,7 @@ std::vector<MemoryTier> memory_tiers(const std::vector<BandwidthPoint>& points,
     if (notes) notes->push_back("no triad working set reached 4x the last cache level; DRAM bandwidth is not measured");
   } else {
     dram.points = static_cast<int>(rates.size());
-    dram.bandwidth_bytes_per_s = median(rates);
+    dram.bandwidth_bytes_per_s = bench::median_of(rates);
     tiers.push_back(dram);
   }
   return tiers;
@@ -131,6 +127,7 @@ nlohmann::json to_json(const CalibrationProfile& p) {
                          {"flops", s.flops},
                          {"bytes", s.bytes},
                          {"median_s", s.median_s},
+                         {"best_s", s.best_s},
                          {"calls", s.calls}});
     }
     classes.push_back({{"op_class", c.op_class},
@@ -151,6 +148,8 @@ nlohmann::json to_json(const CalibrationProfile& p) {
           {"memory_tiers", tiers},
           {"op_classes", classes},
           {"dispatch_overhead_s", p.dispatch_overhead_s},
+          {"call_overhead_s", p.call_overhead_s},
+          {"backend_versions", p.backend_versions},
           {"notes", p.notes}};
 }
 
@@ -224,6 +223,7 @@ Result<CalibrationProfile> profile_from_json(const nlohmann::json& j, const std:
       GRAPHS_ASSIGN_OR_RETURN(ms.flops, r.get<double>(s, "flops", w));
       GRAPHS_ASSIGN_OR_RETURN(ms.bytes, r.get<double>(s, "bytes", w));
       GRAPHS_ASSIGN_OR_RETURN(ms.median_s, r.get<double>(s, "median_s", w));
+      GRAPHS_ASSIGN_OR_RETURN(ms.best_s, r.get<double>(s, "best_s", w));
       GRAPHS_ASSIGN_OR_RETURN(ms.calls, r.get<int>(s, "calls", w));
       oc.samples.push_back(ms);
     }
@@ -231,6 +231,9 @@ Result<CalibrationProfile> profile_from_json(const nlohmann::json& j, const std:
   }
   GRAPHS_ASSIGN_OR_RETURN(p.dispatch_overhead_s,
                           (r.get<std::map<std::string, double>>(j, "dispatch_overhead_s", "")));
+  GRAPHS_ASSIGN_OR_RETURN(p.call_overhead_s,
+                          (r.get<std::map<std::string, double>>(j, "call_overhead_s", "")));
+  GRAPHS_ASSIGN_OR_RETURN(p.backend_versions, r.get<json>(j, "backend_versions", ""));
   GRAPHS_ASSIGN_OR_RETURN(p.notes, r.get<std::vector<std::string>>(j, "notes", ""));
   return p;
 }
@@ -306,17 +309,25 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
     }
   }
   const auto peak = host.matrix_peak("fp32");
-  const auto vpeak = host.vector_peak("fp32");
   for (const auto& c : p.op_classes) {
-    if (c.op_class == "matmul" && c.work_unit == "flops" && peak && *peak > 0) {
+    host.op_class_rates[c.backend][c.op_class] = {c.fit.overhead_s, c.fit.rate, c.work_unit};
+    host.sources["op_class_rates." + c.backend + "." + c.op_class] =
+        when + fmt::format(" ({} samples, Hockney fit, rms error {:.0f} %)", c.fit.samples,
+                           100 * c.fit.rms_rel_error);
+    if (c.backend == "torch_eager" && c.op_class == "matmul" && peak && *peak > 0) {
       host.efficiency.matrix = std::min(1.0, c.fit.rate / *peak);
       host.sources["efficiency.matrix"] =
-          when + fmt::format(" ({} matmul fit: {:.3g} FLOP/s asymptotic over the fp32 peak)",
-                             c.backend, c.fit.rate);
-    } else if (c.op_class == "elementwise" && c.work_unit == "flops" && vpeak && *vpeak > 0) {
-      host.efficiency.vector = std::min(1.0, c.fit.rate / *vpeak);
-      host.sources["efficiency.vector"] = when + " (" + c.backend + " elementwise fit)";
+          when + fmt::format(" (torch_eager matmul fit: {:.3g} FLOP/s asymptotic over the fp32 peak)",
+                             c.fit.rate);
     }
+  }
+  for (const auto& [family, seconds] : p.dispatch_overhead_s) {
+    host.dispatch_overhead_s[family] = seconds;
+    host.sources["dispatch_overhead_s." + family] = when + " (per-kernel dispatch overhead)";
+  }
+  for (const auto& [family, seconds] : p.call_overhead_s) {
+    host.call_overhead_s[family] = seconds;
+    host.sources["call_overhead_s." + family] = when + " (per-inference call overhead)";
   }
   if (auto it = p.dispatch_overhead_s.find("torch_eager"); it != p.dispatch_overhead_s.end()) {
     host.kernel_launch_s = it->second;

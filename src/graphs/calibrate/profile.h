@@ -28,7 +28,7 @@
 
 namespace graphs {
 
-inline constexpr int kCalibrationSchemaVersion = 1;
+inline constexpr int kCalibrationSchemaVersion = 2;  // 2: call_overhead_s, per-backend op classes
 
 /// Bandwidth of one level of the memory hierarchy as measured.
 struct MemoryTier {
@@ -45,7 +45,8 @@ struct MicroSample {
   std::string dtype = "float32";
   double flops = 0;
   double bytes = 0;
-  double median_s = 0;
+  double median_s = 0;                 // median over the timed chunks of the per-call time
+  double best_s = 0;                   // fastest chunk's per-call time: what the fit uses
   int calls = 0;
 };
 
@@ -71,6 +72,10 @@ struct CalibrationProfile {
   std::vector<OpClassCalibration> op_classes;
   /// Per backend family ("torch_eager", "onnxruntime", ...): fixed cost of one op call, seconds.
   std::map<std::string, double> dispatch_overhead_s;
+  /// Per backend family: fixed cost of one inference call (op_microbench.h), seconds.
+  std::map<std::string, double> call_overhead_s;
+  /// The worker's package versions per backend ("torch_eager" → {"torch": "2.14.1", ...}).
+  nlohmann::json backend_versions = nlohmann::json::object();
   std::vector<std::string> notes;
 };
 
@@ -98,9 +103,11 @@ Status save_profile(const CalibrationProfile& profile, const std::string& path);
 Result<CalibrationProfile> load_profile(const std::string& path);
 
 /// Overlays measured figures on `host`: DRAM bandwidth (and efficiency.memory = 1, since the
-/// figure is already achieved bandwidth), cache-level bandwidths, matrix efficiency from the
-/// matmul fit's rate against the matrix peak (capped at 1), vector efficiency from the
-/// elementwise fit, and the per-call overhead of torch eager as kernel_launch_s. Each overlaid
+/// figure is already achieved bandwidth), cache-level bandwidths, every op-class fit as
+/// host.op_class_rates[backend][class], matrix efficiency from torch eager's matmul fit rate
+/// against the matrix peak (capped at 1; used by targets without a class fit), the per-kernel
+/// dispatch and per-call overheads by backend, and torch eager's per-op overhead as
+/// kernel_launch_s. Each overlaid
 /// figure's source becomes "measured: graphs calibrate <time> (<what>)". Error
 /// kInvalidArgument when the profile's fingerprint is not `fingerprint`.
 Status apply_profile(const CalibrationProfile& profile, const std::string& fingerprint,

@@ -3,16 +3,25 @@
 //                [--phase prefill|decode] [--cuda-graphs] [--mapper auto|roofline|cpu|gpu|systolic]
 //                [--backend eager|inductor|onnxruntime|openvino]
 //                [--per-kernel] [--per-node] [--format text|json|md] [-o FILE] [--timing]
+//                [--validate [--conversions A,B,...]]
+//
+// --validate: also measures MODEL on this machine through the bench orchestrator and prints
+// predicted against measured per conversion (the `graphs validate` table, src/graphs/validate/
+// validate.h; default conversions EAGER,COMPILE_INDUCTOR_DEFAULT,ONNX_CPU), appended to the
+// history store. With --format json the output is {"analysis": ..., "validation": ...}.
 #include <chrono>
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include "graphs/analysis/pipeline.h"
+#include "graphs/bench/worker_process.h"
+#include "graphs/cli/bench_progress.h"
 #include "graphs/cli/commands.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
 #include "graphs/report/html_report.h"
+#include "graphs/validate/validate.h"
 #include "graphs/zoo/zoo.h"
 
 namespace graphs::cli {
@@ -34,10 +43,35 @@ struct AnalyzeOptions {
   bool per_kernel = false;
   bool per_node = false;
   bool timing = false;
+  bool validate = false;
+  std::vector<std::string> conversions;
 };
+
+// The validation half of --validate: measured on this machine, predicted for `host`.
+Result<ValidationReport> validate_model(const AnalyzeOptions& o, const HardwareRegistry& registry) {
+  ValidateSettings s;
+  s.models = {o.model};
+  s.conversions = o.conversions.empty()
+                      ? std::vector<std::string>{"EAGER", "COMPILE_INDUCTOR_DEFAULT", "ONNX_CPU"}
+                      : o.conversions;
+  s.bench.batch = o.model_options.batch;
+  s.bench.seq_len = o.model_options.seq_len;
+  bench::install_interrupt_handlers();
+  BenchProgress progress(true);
+  return run_validation(s, registry, [&](const std::string&, const bench::ProgressEvent& e) {
+    progress.on_event(e);
+  });
+}
 
 int run(const AnalyzeOptions& o) {
   const bool html = o.format == "html";  // graphs/report/html_report.h
+  if (o.validate && html) {
+    return report_error(make_error(ErrorCode::kInvalidArgument,
+                                   "--validate prints text, json or md, not html"));
+  }
+  if (!o.conversions.empty() && !o.validate) {
+    return report_error(make_error(ErrorCode::kInvalidArgument, "--conversions needs --validate"));
+  }
   auto format = parse_report_format(html ? "text" : o.format);
   if (!format.ok()) return report_error(format.error());
   auto dims = to_bindings(o.model_options);
@@ -61,8 +95,23 @@ int run(const AnalyzeOptions& o) {
   ReportOptions ro;
   ro.per_kernel = o.per_kernel;
   ro.per_node = o.per_node;
-  const std::string text = html ? render_analysis_html(*analysis, *registry)
-                                : render_analysis(*analysis, *format, ro);
+  std::string text = html ? render_analysis_html(*analysis, *registry)
+                          : render_analysis(*analysis, *format, ro);
+  int exit_status = 0;
+  if (o.validate) {
+    auto report = validate_model(o, *registry);
+    if (!report.ok()) return report_error(report.error());
+    exit_status = report->exit_status;
+    if (o.format == "json") {
+      text = nlohmann::json{{"analysis", nlohmann::json::parse(text)},
+                            {"validation", report->to_json()}}.dump(2) + "\n";
+    } else if (o.format == "md") {
+      text += "\n## Predicted against measured (this machine)\n\n```\n" +
+              render_validation_text(*report) + "```\n";
+    } else {
+      text += "\n" + render_validation_text(*report);
+    }
+  }
   auto written = write_output(o.output, text);
   const double report_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -71,7 +120,7 @@ int run(const AnalyzeOptions& o) {
     std::fprintf(stderr, "{\"parse_s\": %.6f, \"analysis_s\": %.6f, \"report_s\": %.6f}\n",
                  analysis->model.parse_s, analysis->analysis_s, report_s);
   }
-  return 0;
+  return exit_status;
 }
 
 }  // namespace
@@ -114,6 +163,10 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
   cmd->add_flag("--per-node", opts->per_node, "list every node");
   cmd->add_option("--format", opts->format, "text|json|md|html")->capture_default_str();
   cmd->add_option("-o,--output", opts->output, "write the report to FILE instead of stdout");
+  cmd->add_flag("--validate", opts->validate,
+                "also measure MODEL here (EAGER, COMPILE_INDUCTOR_DEFAULT, ONNX_CPU) and print "
+                "predicted against measured");
+  cmd->add_option("--conversions", opts->conversions, "conversions for --validate")->delimiter(',');
   cmd->add_flag("--timing", opts->timing,
                 "print parse/analysis/report seconds as one JSON line on stderr");
   cmd->callback([opts, &result] { result.exit_status = run(*opts); });

@@ -1,7 +1,7 @@
 // graphs bench MODEL --conversions A,B | --tier 1|2|3 [--device cpu|cuda] [--batch N] [--seq-len N]
 //              [--input-shape D,D,...]... [--input-dtype T]... [--min-time S] [--max-time S]
 //              [--n-samples N] [--target-rel-ci X] [--timeout S] [--threads N] [--python PATH]
-//              [-o FILE] [--format text|json|jsonl|csv|md] [--jsonl FILE]
+//              [-o FILE] [--format text|json|jsonl|csv|md] [--jsonl FILE] [--profile-ops]
 // graphs bench --list-conversions [--device cpu|cuda] [--format text|json]
 //
 // Exit status: 0 every requested conversion ran and passed; 1 one failed, timed out, crashed or
@@ -224,6 +224,9 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--work-dir", s.work_dir, "folder for the run's files (default ~/.cache/graphs/bench/...)");
   cmd->add_flag("--keep-outputs", s.keep_outputs, "keep the workers' .npy outputs in the work dir");
   cmd->add_flag("--keep-samples", s.keep_samples, "every measured latency in the results");
+  cmd->add_flag("--profile-ops", s.profile_ops,
+                "after measuring, time each PyTorch op over 5 calls with torch.profiler (torch "
+                "conversions; results' op_times)");
   cmd->add_flag("--list-conversions", opts->list, "list every conversion and whether it can run here");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress on stderr");
   cmd->callback([opts, &result] { result.exit_status = run(*opts); });

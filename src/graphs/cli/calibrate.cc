@@ -1,8 +1,13 @@
-// graphs calibrate [--quick] [--threads N] [-o FILE] [--format text|json]
+// graphs calibrate [--quick] [--threads N] [--backends torch,onnxruntime,inductor] [--python P]
+//                  [-o FILE] [--format text|json]
 //
 // Measures this machine and writes a calibration profile (src/graphs/calibrate/profile.h) that
-// overlays `host`. Today: memory bandwidth over working sets from L1 to DRAM (STREAM copy and
-// triad, C++). Op-class fits through the measuring backend are listed as not measured.
+// overlays `host`: memory bandwidth over working sets from L1 to DRAM (STREAM copy and triad,
+// C++), then op-class microbenchmarks through each measuring backend in a worker process
+// (GEMM, conv, depthwise conv, elementwise, softmax, per-call and per-kernel overheads;
+// calibrate/op_microbench.h) and their Hockney fits. A backend that cannot run (package missing,
+// worker crash) is reported with its reason and the profile is written without it.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -10,8 +15,11 @@
 
 #include <fmt/format.h>
 
+#include "graphs/bench/settings.h"
 #include "graphs/calibrate/membench.h"
+#include "graphs/calibrate/op_microbench.h"
 #include "graphs/calibrate/profile.h"
+#include "graphs/common/suggest.h"
 #include "graphs/cli/commands.h"
 #include "graphs/hardware/host.h"
 #include "graphs/report/table.h"
@@ -24,6 +32,9 @@ struct CalibrateOptions {
   int threads = 0;  // 0: every logical CPU
   std::string output;
   std::string format = "text";
+  std::vector<std::string> backends = {"torch", "onnxruntime", "inductor"};
+  std::string python;
+  bool no_memory = false;
 };
 
 std::string utc_now() {
@@ -43,6 +54,24 @@ std::string text_report(const CalibrationProfile& p, const std::string& path) {
     out += fmt::format("  {:<5} {:>10}  {:>12}/s  ({} points)\n", t.level,
                        t.capacity_bytes > 0 ? report::bytes(t.capacity_bytes) : "-",
                        report::bytes(t.bandwidth_bytes_per_s), t.points);
+  }
+  if (!p.op_classes.empty()) {
+    out += "op classes (Hockney fit t(w) = overhead + w / rate over the measured shapes):\n";
+    report::Table t({"backend", "class", ">shapes", ">rate", ">overhead", ">rms error"});
+    for (const auto& c : p.op_classes) {
+      t.add_row({c.backend, c.op_class, std::to_string(c.fit.samples),
+                 c.work_unit == "bytes" ? report::bytes(c.fit.rate) + "/s"
+                                        : fmt::format("{:.3g} GFLOP/s", c.fit.rate / 1e9),
+                 report::seconds(c.fit.overhead_s),
+                 fmt::format("{:.0f} %", 100 * c.fit.rms_rel_error)});
+    }
+    out += t.to_text();
+  }
+  for (const auto& [k, v] : p.dispatch_overhead_s) {
+    out += fmt::format("per-kernel overhead {:<15} {}\n", k, report::seconds(v));
+  }
+  for (const auto& [k, v] : p.call_overhead_s) {
+    out += fmt::format("per-call overhead   {:<15} {}\n", k, report::seconds(v));
   }
   for (const auto& n : p.notes) out += "note: " + n + "\n";
   out += "profile: " + path + "\n";
@@ -68,26 +97,77 @@ int run(const CalibrateOptions& o) {
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   p.quick = o.quick;
 
-  // Working sets from 16 KiB to 8 × the last cache level (at least 256 MiB), so every level and
-  // DRAM get points (profile.h's tier rule needs W ≥ 4 × last level for DRAM).
-  double last = 0;
-  for (const auto& c : host->caches) last = std::max(last, c.capacity_bytes);
-  MemBenchOptions mb;
-  mb.working_set_bytes = log_spaced_bytes(16 * 1024, std::max(256.0 * (1 << 20), 8 * last),
-                                          o.quick ? 1 : 2);
-  mb.kernels = o.quick ? std::vector<std::string>{"triad"} : std::vector<std::string>{"copy", "triad"};
-  mb.threads = p.threads;
-  mb.min_time_s = o.quick ? 0.01 : 0.05;
-  mb.repeats = o.quick ? 3 : 7;
-  std::fprintf(stderr, "graphs: calibrate: memory bandwidth over %zu working sets, %d threads\n",
-               mb.working_set_bytes.size(), mb.threads);
-  auto points = measure_memory_bandwidth(mb);
-  if (!points.ok()) return report_error(points.error());
-  p.memory_points = *points;
-  p.memory_tiers = memory_tiers(p.memory_points, host->caches, &p.notes);
-  p.notes.push_back(
-      "op-class fits (GEMM, conv, depthwise conv, elementwise, reduction through torch) and "
-      "per-backend dispatch overhead are not measured by this version");
+  static const std::vector<std::string> known = {"torch", "onnxruntime", "inductor"};
+  for (const auto& b : o.backends) {
+    if (std::find(known.begin(), known.end(), b) == known.end()) {
+      return report_error(Error(ErrorCode::kInvalidArgument, unknown_name_message("backend", b, known)));
+    }
+  }
+  bench::BenchSettings bs;
+  bs.python = o.python;
+  auto argv = bench::worker_command(bs);
+  if (!argv.ok()) return report_error(argv.error());
+
+  if (!o.no_memory) {
+    // Working sets from 16 KiB to 8 × the last cache level (at least 256 MiB), so every level
+    // and DRAM get points (profile.h's tier rule needs W ≥ 4 × last level for DRAM).
+    double last = 0;
+    for (const auto& c : host->caches) last = std::max(last, c.capacity_bytes);
+    MemBenchOptions mb;
+    mb.working_set_bytes = log_spaced_bytes(16 * 1024, std::max(256.0 * (1 << 20), 8 * last),
+                                            o.quick ? 1 : 2);
+    mb.kernels = o.quick ? std::vector<std::string>{"triad"} : std::vector<std::string>{"copy", "triad"};
+    mb.threads = p.threads;
+    mb.min_time_s = o.quick ? 0.01 : 0.05;
+    mb.repeats = o.quick ? 3 : 7;
+    std::fprintf(stderr, "graphs: calibrate: memory bandwidth over %zu working sets, %d threads\n",
+                 mb.working_set_bytes.size(), mb.threads);
+    auto points = measure_memory_bandwidth(mb);
+    if (!points.ok()) return report_error(points.error());
+    p.memory_points = *points;
+    p.memory_tiers = memory_tiers(p.memory_points, host->caches, &p.notes);
+  }
+
+  MicroRunOptions mo;
+  mo.worker_argv = *argv;
+  mo.worker_env = {{"PYTHONUNBUFFERED", "1"}};
+  if (o.threads > 0) mo.threads = o.threads;
+  mo.min_time_s = o.quick ? 0.03 : 0.1;
+  mo.repeats = o.quick ? 3 : 5;
+  mo.timeout_s = o.quick ? 300 : 900;
+  // torch first: Inductor falls back to its per-kernel dispatch figure.
+  std::vector<std::string> order;
+  for (const auto& b : known) {
+    if (std::find(o.backends.begin(), o.backends.end(), b) != o.backends.end()) order.push_back(b);
+  }
+  for (const auto& backend : order) {
+    const auto cases = microbench_suite(backend, o.quick);
+    std::fprintf(stderr, "graphs: calibrate: %zu %s microbenchmarks\n", cases.size(), backend.c_str());
+    std::size_t done = 0;
+    MicroRun run = run_op_microbench(backend, cases, mo, [&](const MicroResult& r) {
+      ++done;
+      if (r.median_s) {
+        std::fprintf(stderr, "  [%zu/%zu] %-36s %s\n", done, cases.size(), r.id.c_str(),
+                     report::seconds(*r.median_s).c_str());
+      } else {
+        std::fprintf(stderr, "  [%zu/%zu] %-36s failed: %s\n", done, cases.size(), r.id.c_str(),
+                     r.error.c_str());
+      }
+    });
+    const std::string key = calibration_backend_key(backend);
+    if (!run.error.empty()) {
+      std::fprintf(stderr, "graphs: calibrate: %s: %s\n", backend.c_str(), run.error.c_str());
+      p.notes.push_back(key + " not calibrated: " + run.error);
+    }
+    if (!run.versions.is_null()) p.backend_versions[key] = run.versions;
+    auto classes = fit_op_classes(key, cases, run.results, p.notes);
+    for (auto& c : classes) p.op_classes.push_back(std::move(c));
+    std::optional<double> eager;
+    if (auto it = p.dispatch_overhead_s.find("torch_eager"); it != p.dispatch_overhead_s.end()) {
+      eager = it->second;
+    }
+    fit_overheads(key, cases, run.results, eager, p.dispatch_overhead_s, p.call_overhead_s, p.notes);
+  }
 
   const std::string path = o.output.empty() ? default_profile_path(p.hardware_fingerprint) : o.output;
   if (auto s = save_profile(p, path); !s.ok()) return report_error(s.error());
@@ -109,6 +189,12 @@ void add_calibrate_command(CLI::App& app, CommandResult& result) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--output", opts->output, "profile path (default: the calibration cache)");
   cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
+  cmd->add_option("--backends", opts->backends,
+                  "backends to measure op classes through: torch, onnxruntime, inductor")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--python", opts->python, "Python interpreter of the workers (default $GRAPHS_PYTHON, the venv's, python3)");
+  cmd->add_flag("--no-memory", opts->no_memory, "skip the STREAM memory-bandwidth sweep");
   cmd->callback([opts, &result] { result.exit_status = run(*opts); });
 }
 

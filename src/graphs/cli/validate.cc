@@ -1,4 +1,5 @@
 // graphs validate MODEL,... --conversions A,B,... [--hardware ID] [--batch N] [--seq-len N]
+// graphs validate --measured RESULTS.jsonl,... [--graph SOURCE=GRAPH ...] [--hardware ID]
 //                 [--min-time S] [--max-time S] [--n-samples N] [--timeout S] [--threads N]
 //                 [--python PATH] [--format text|json] [-o FILE] [--no-history] [--history-db PATH]
 //
@@ -25,6 +26,7 @@ struct ValidateOptions {
   std::string output;
   bool no_history = false;
   bool quiet = false;
+  std::vector<std::string> graph_pairs;
 };
 
 int run(ValidateOptions& o) {
@@ -42,6 +44,22 @@ int run(ValidateOptions& o) {
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
+  }
+  for (const auto& pair : o.graph_pairs) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+      return report_error(make_error(ErrorCode::kInvalidArgument, "--graph '", pair,
+                                     "' is not SOURCE=GRAPH"));
+    }
+    s.graphs[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  if (s.models.empty() && s.measured_files.empty()) {
+    return report_error(make_error(ErrorCode::kInvalidArgument,
+                                   "name the models to validate, or --measured RESULTS.jsonl"));
+  }
+  if (!s.models.empty() && !s.measured_files.empty()) {
+    return report_error(make_error(ErrorCode::kInvalidArgument,
+                                   "give models to measure or --measured results, not both"));
   }
   if (s.conversions.empty()) s.conversions = {"EAGER", "COMPILE_INDUCTOR_DEFAULT", "ONNX_CPU"};
   if (o.timeout_s != 0) s.bench.timeout_s = o.timeout_s;
@@ -76,8 +94,14 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
   auto* cmd = app.add_subcommand(
       "validate", "predict and measure MODEL,... per conversion on this machine: error, speedups, "
                   "headroom; appends to the history");
-  cmd->add_option("models", opts->models, "zoo names with a PyTorch twin (resnet18, bert-base, ...) or .onnx files, comma-separated")
-      ->required();
+  cmd->add_option("models", opts->models,
+                  "zoo names with a PyTorch twin (resnet18, bert-base, ...), .onnx files, or "
+                  "SOURCE=GRAPH (torchvision:densenet121=densenet121.onnx), comma-separated");
+  cmd->add_option("--measured", opts->settings.measured_files,
+                  "score earlier `graphs bench` results (JSONL) instead of measuring")
+      ->delimiter(',');
+  cmd->add_option("--graph", opts->graph_pairs,
+                  "SOURCE=GRAPH: the graph (.onnx or zoo name) to predict a measured source from");
   cmd->add_option("--conversions,-c", opts->settings.conversions,
                   "conversion names (default EAGER,COMPILE_INDUCTOR_DEFAULT,ONNX_CPU)")
       ->delimiter(',');
@@ -92,6 +116,8 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--python", b.python, "Python interpreter of the workers");
   cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
   cmd->add_option("-o,--output", opts->output, "write the report to FILE");
+  cmd->add_flag("--explain", opts->settings.explain,
+                "profile EAGER with the PyTorch profiler and break errors down by op class");
   cmd->add_flag("--no-history", opts->no_history, "do not append to the history store");
   cmd->add_option("--history-db", opts->settings.history_path, "history database path");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress on stderr");

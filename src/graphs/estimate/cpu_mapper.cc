@@ -42,6 +42,29 @@ const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes) {
   return nullptr;
 }
 
+std::string calibration_class(const KernelWork& w) {
+  switch (w.op_class) {
+    case OpClass::kConv: return w.gemm ? "conv" : "depthwise_conv";
+    case OpClass::kMatMul: return "matmul";
+    case OpClass::kReduction:
+    case OpClass::kSoftmax:
+    case OpClass::kNormalization: return "reduction";
+    default: return "elementwise";
+  }
+}
+
+namespace {
+
+const OpClassRate* measured_rate(const MapperTarget& t, const std::string& cls) {
+  for (const auto* rates : {t.op_rates, t.fallback_op_rates}) {
+    if (!rates) continue;
+    if (auto it = rates->find(cls); it != rates->end() && it->second.rate > 0) return &it->second;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
   KernelEstimate ke;
   ke.kernel = w.kernel;
@@ -52,17 +75,28 @@ KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
   ke.memory_level = tier ? tier->name : "DRAM";
   ke.dram_bytes = tier ? 0 : working_set;
   ke.cache_bytes = tier ? working_set : 0;
-
-  const double cores = std::max(1, t.cpu.cores);
   const double compute_full_s = w.flops / flops_per_s;
   const double memory_full_s = working_set / bytes_per_s;
-  const double serial_s = cores * std::max(compute_full_s, memory_full_s);
-  const double active = std::clamp(serial_s / kCpuParallelGrain_s, 1.0, cores);
-  ke.utilization = active / cores;
 
-  ke.compute_s = compute_full_s / ke.utilization;
-  ke.memory_s = memory_full_s / ke.utilization;
-  ke.overhead_s = t.overhead_s;
+  if (const OpClassRate* r = measured_rate(t, calibration_class(w))) {
+    ke.utilization = 1;
+    if (r->work_unit == "bytes") {
+      ke.compute_s = compute_full_s;
+      ke.memory_s = std::max(working_set / r->rate, memory_full_s);
+    } else {
+      ke.compute_s = w.flops / r->rate;
+      ke.memory_s = memory_full_s;
+    }
+    ke.overhead_s = std::max(0.0, r->overhead_s - t.call_overhead_s);
+  } else {
+    const double cores = std::max(1, t.cpu.cores);
+    const double serial_s = cores * std::max(compute_full_s, memory_full_s);
+    const double active = std::clamp(serial_s / kCpuParallelGrain_s, 1.0, cores);
+    ke.utilization = active / cores;
+    ke.compute_s = compute_full_s / ke.utilization;
+    ke.memory_s = memory_full_s / ke.utilization;
+    ke.overhead_s = t.overhead_s;
+  }
   ke.compute_bound = ke.compute_s >= ke.memory_s;
   ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
   ke.energy_j = w.flops * t.energy_per_flop_j + ke.dram_bytes * t.hw->energy_per_dram_byte_j;

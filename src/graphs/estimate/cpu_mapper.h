@@ -26,6 +26,16 @@
 // bandwidths). So latency ≈ max(t_full, min(t_serial, grain)): a small kernel takes its
 // serial time or one grain, whichever is less.
 //
+// Measured op classes (a calibration profile through the backend, calibrate/op_microbench.h).
+// When the target holds a time model t(w) = overhead + w / rate for the kernel's calibration
+// class (`calibration_class`) through the estimate's backend, that model replaces the peak ×
+// efficiency rate and the threading rule, since it was measured with the backend's own threads:
+//   flops classes (matmul, conv, depthwise_conv): compute_s = FLOPs / rate
+//   bytes classes (elementwise, reduction):       memory_s = max(bytes / rate, tier memory time)
+//   overhead_s = max(0, fit overhead − the backend's per-call overhead), the per-call overhead
+//   being charged once per model run (Estimate::overhead_s, roofline.cc), not per kernel.
+// The memory term of flops classes stays the cache-tier time above.
+//
 // Overhead: one per-kernel dispatch cost, MapperTarget::overhead_s (kernel_launch_s, or the
 // backend family's measured dispatch_overhead_s when the estimate names a backend and the
 // calibration profile has a figure for it; estimate/backend.h).
@@ -76,6 +86,13 @@ CpuTarget resolve_cpu_target(const HardwareModel& hw);
 
 /// The tier serving a working set of `bytes` (capacity rule above), or nullptr for DRAM.
 const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes);
+
+/// The calibration class of a kernel (the classes `graphs calibrate` measures): "matmul"
+/// (MatMul/Gemm anchors), "conv" (a convolution run as an implicit GEMM), "depthwise_conv" (a
+/// convolution that is no GEMM: depthwise or narrow grouped), "reduction" (reductions, softmax,
+/// normalizations), "elementwise" (everything else that moves bytes: pointwise, pooling, data
+/// movement).
+std::string calibration_class(const KernelWork& work);
 
 /// One kernel on a CPU target (`target.kind` is kCpu; `target.cpu` filled by resolve_target).
 KernelEstimate estimate_cpu_kernel(const KernelWork& work, const MapperTarget& target);

@@ -148,7 +148,22 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
       t.l2_bytes_per_s = l2->bandwidth_bytes_per_s;
     }
   }
-  if (t.kind == MapperKind::kCpu) t.cpu = resolve_cpu_target(hw);
+  if (t.kind == MapperKind::kCpu) {
+    t.cpu = resolve_cpu_target(hw);
+    const std::string key = dispatch_overhead_key(options.backend);
+    if (auto it = hw.op_class_rates.find(key); !key.empty() && it != hw.op_class_rates.end()) {
+      t.op_rates = &it->second;
+    }
+    if (key == "torch_inductor") {
+      if (auto it = hw.op_class_rates.find("torch_eager"); it != hw.op_class_rates.end()) {
+        t.fallback_op_rates = &it->second;
+      }
+    }
+  }
+  if (auto it = hw.call_overhead_s.find(dispatch_overhead_key(options.backend));
+      !options.backend.empty() && it != hw.call_overhead_s.end()) {
+    t.call_overhead_s = it->second;
+  }
   t.overhead_s = hw.kernel_launch_s;
   if (options.cuda_graphs) {
     t.overhead_s = hw.graph_kernel_launch_s.value_or(hw.kernel_launch_s);

@@ -39,6 +39,7 @@
 //   (kernel_launch_s, or the backend family's measured dispatch_overhead_s; backend.h).
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "graphs/estimate/cpu_mapper.h"
@@ -80,6 +81,13 @@ struct MapperTarget {
   double overhead_s = 0;          // per kernel: launch, or graph replay
   double energy_per_flop_j = 0;
   CpuTarget cpu;                  // kCpu: cores and cache tiers with a bandwidth
+  /// kCpu: the backend family's measured op-class time models (HardwareModel::op_class_rates),
+  /// then the family they fall back to for classes it lacks (Inductor → torch eager: its
+  /// convolutions and GEMMs are aten's extern kernels); null when none.
+  const std::map<std::string, OpClassRate>* op_rates = nullptr;
+  const std::map<std::string, OpClassRate>* fallback_op_rates = nullptr;
+  /// Measured fixed cost of one inference call through the backend (once per model run).
+  double call_overhead_s = 0;
 };
 
 /// Resolves `hw` at `options.precision`. Error kInvalidArgument when the target has no peak or

@@ -152,6 +152,20 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
     }
     e.kernels.push_back(ke);
   }
+  if (target.call_overhead_s > 0) {
+    // Once per model run: the backend's own call (session.run, a compiled wrapper's guards).
+    e.latency_s += target.call_overhead_s;
+    e.overhead_s += target.call_overhead_s;
+    e.notes.push_back(fmt::format("backend {}: {:.3g} us per inference call (measured)",
+                                  options.backend, target.call_overhead_s * 1e6));
+  }
+  if (target.op_rates || target.fallback_op_rates) {
+    e.notes.push_back("kernel times from op-class fits measured through the backend "
+                      "(graphs calibrate)" +
+                      std::string(target.fallback_op_rates
+                                      ? "; classes it lacks use torch eager's (extern kernels)"
+                                      : ""));
+  }
   e.matrix_utilization = matrix_flops > 0 ? matrix_used / matrix_flops : 1;
   e.static_energy_j = hw.static_power_w * e.latency_s;
   e.energy_j = e.dynamic_energy_j + e.static_energy_j;

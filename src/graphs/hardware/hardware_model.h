@@ -31,6 +31,16 @@ struct Efficiency {
   double memory = 0.8;       // fraction of DRAM bandwidth reached by streaming kernels
 };
 
+/// A measured time model of one op class through one backend (calibrate/fit.h, Hockney):
+///   t(w) = overhead_s + w / rate,  w = FLOPs (work_unit "flops") or bytes ("bytes").
+/// overhead_s is the fixed cost of one call as measured, including the backend's per-inference
+/// call overhead (see HardwareModel::call_overhead_s).
+struct OpClassRate {
+  double overhead_s = 0;
+  double rate = 0;              // FLOP/s or bytes/s, > 0
+  std::string work_unit;        // "flops" or "bytes"
+};
+
 /// A power mode (Jetson nvpmodel, CPU power limit). Fields that are set replace the base ones.
 struct PowerMode {
   std::string name;                               // "15w", "30w", "50w", "maxn"
@@ -90,6 +100,13 @@ struct HardwareModel {
   /// Measured per-call dispatch cost by backend family ("torch_eager", "onnxruntime", ...;
   /// estimate/backend.h), from a calibration profile (`host` only); empty otherwise.
   std::map<std::string, double> dispatch_overhead_s;
+  /// Measured fixed cost of one inference call by backend family (ONNX Runtime's session.run, a
+  /// compiled model's wrapper and guards), paid once per model run; from a calibration profile.
+  std::map<std::string, double> call_overhead_s;
+  /// Measured op-class time models by backend family → class ("matmul", "conv",
+  /// "depthwise_conv", "elementwise", "reduction"; estimate/cpu_mapper.h), from a calibration
+  /// profile (`host` only); empty otherwise.
+  std::map<std::string, std::map<std::string, OpClassRate>> op_class_rates;
 
   /// Systolic matrix units (TPU-like targets); nullopt for parts without them or unpublished.
   std::optional<SystolicArray> systolic_array;

@@ -634,11 +634,6 @@ std::string overlay_calibration(const HostFacts& facts, const std::string& direc
     host.notes.push_back(why);
     return why;
   }
-  for (const auto& [family, seconds] : profile->dispatch_overhead_s) {
-    host.dispatch_overhead_s[family] = seconds;
-    host.sources["dispatch_overhead_s." + family] =
-        "measured: graphs calibrate " + profile->created_utc + " (per-call dispatch overhead)";
-  }
   host.notes.push_back("calibration profile applied: " + path.string());
   return "";
 }

@@ -10,6 +10,8 @@
 #include <tuple>
 #include <utility>
 
+#include "graphs/bench/statistics.h"
+
 namespace graphs {
 
 namespace {
@@ -70,11 +72,6 @@ std::optional<double> column_optional(sqlite3_stmt* s, int i) {
   return sqlite3_column_double(s, i);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 }  // namespace
 
@@ -262,7 +259,7 @@ std::vector<HistoryTrend> history_trends(const std::vector<HistoryRecord>& recor
       }
       if (runs[i]->measured_latency_s) earlier_latency.push_back(*runs[i]->measured_latency_s);
     }
-    if (!earlier_latency.empty()) t.previous_median_measured_latency_s = median(earlier_latency);
+    if (!earlier_latency.empty()) t.previous_median_measured_latency_s = bench::median_of(earlier_latency);
     if (t.latest_error_rel && t.best_abs_error_rel &&
         std::abs(*t.latest_error_rel) > *t.best_abs_error_rel + options.error_regression_points) {
       t.regression = true;

@@ -4,14 +4,18 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "graphs/analysis/pipeline.h"
+#include "graphs/bench/statistics.h"
 #include "graphs/calibrate/profile.h"
 #include "graphs/common/suggest.h"
+#include "graphs/estimate/cpu_mapper.h"
+#include "graphs/estimate/kernel_work.h"
 #include "graphs/hardware/host.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/history/history_store.h"
@@ -47,29 +51,24 @@ std::string fingerprint_of(const std::string& hardware_id) {
   return facts.ok() ? hardware_fingerprint(*facts) : "host-unknown";
 }
 
-// The PyTorch twin of a zoo name, or "" when it has none.
-std::string torch_twin(const std::string& model) {
-  for (const auto& [zoo, torch] : bench::zoo_torch_sources()) {
-    if (zoo == model) return torch;
-  }
-  return "";
-}
-
 bool is_onnx_path(const std::string& model) {
   return model.size() > 5 && model.compare(model.size() - 5, 5, ".onnx") == 0;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 struct Prediction {
   double latency_s = 0;
+  double energy_j = 0;
   int kernels = 0;
   double bound_s = 0;
+  std::map<std::string, double> class_latency_s;  // coarse classes (aten_op_class's)
 };
+
+// The estimator's calibration class folded to what the profiler can tell apart: depthwise
+// convolutions run through the same aten convolution ops as dense ones.
+std::string coarse_class(const std::string& calibration) {
+  return calibration == "depthwise_conv" ? "conv" : calibration;
+}
 
 Result<Prediction> predict(const std::string& model, const ValidateSettings& s,
                            const std::string& backend, const std::string& precision,
@@ -85,8 +84,14 @@ Result<Prediction> predict(const std::string& model, const ValidateSettings& s,
   if (a.estimates.empty()) return make_error(ErrorCode::kInternal, "no estimate for ", s.hardware);
   GRAPHS_ASSIGN_OR_RETURN(HardwareModel hw, registry.get(s.hardware));
   Prediction p;
-  p.latency_s = a.estimates[0].latency_s;
+  const Estimate& e = a.estimates[0];
+  p.latency_s = e.latency_s;
+  p.energy_j = e.energy_j;
   p.kernels = static_cast<int>(a.partition.kernels.size());
+  const std::vector<KernelWork> work = kernel_work(a.model.graph, a.characterization, a.partition);
+  for (std::size_t i = 0; i < work.size() && i < e.kernels.size(); ++i) {
+    p.class_latency_s[coarse_class(calibration_class(work[i]))] += e.kernels[i].latency_s;
+  }
   const auto peak = hw.matrix_peak(precision);
   const double compute_s = peak && *peak > 0 ? a.characterization.flops / *peak : 0;
   const double memory_s = hw.memory_bandwidth_bytes_per_s > 0
@@ -98,6 +103,21 @@ Result<Prediction> predict(const std::string& model, const ValidateSettings& s,
 
 }  // namespace
 
+std::string aten_op_class(const std::string& name) {
+  if (name.rfind("aten::", 0) != 0) return "";
+  const std::string op = name.substr(6);
+  auto has = [&](const char* s) { return op.find(s) != std::string::npos; };
+  if (has("conv")) return "conv";
+  static const std::set<std::string> matmul = {"addmm", "mm", "bmm", "matmul", "linear", "baddbmm",
+                                               "addbmm", "einsum", "_addmm_activation", "dot"};
+  if (matmul.count(op) || has("scaled_dot_product") || has("flash_attention")) return "matmul";
+  if (has("softmax") || has("norm") || op == "mean" || op == "sum" || op == "amax" ||
+      op == "var_mean" || op == "var" || op == "std") {
+    return "reduction";
+  }
+  return "elementwise";
+}
+
 std::string backend_for_family(const std::string& family) {
   if (family == "eager" || family == "torchscript" || family == "export") return "eager";
   if (family == "inductor" || family == "aot_inductor" || family == "pt2e") return "inductor";
@@ -107,6 +127,10 @@ std::string backend_for_family(const std::string& family) {
 }
 
 json ValidationRow::to_json() const {
+  json classes = json::array();
+  for (const auto& c : op_classes) {
+    classes.push_back({{"op_class", c.op_class}, {"predicted_s", c.predicted_s}, {"measured_s", c.measured_s}});
+  }
   return {{"model", model},
           {"conversion", conversion},
           {"backend", backend},
@@ -125,6 +149,10 @@ json ValidationRow::to_json() const {
           {"headroom", opt(headroom)},
           {"predicted_kernels", opt(predicted_kernels)},
           {"measured_kernels", opt(measured_kernels)},
+          {"measured_energy_j_per_call", opt(energy_j_per_call)},
+          {"predicted_energy_j", opt(predicted_energy_j)},
+          {"energy_unavailable", energy_unavailable.empty() ? json(nullptr) : json(energy_unavailable)},
+          {"op_classes", classes},
           {"notes", notes}};
 }
 
@@ -148,7 +176,7 @@ json summarize_errors(const std::vector<ValidationRow>& rows) {
     return json{{"conversion", name},
                 {"cases", e.size()},
                 {"mape", sum / static_cast<double>(e.size())},
-                {"median_abs_error_rel", median(e)},
+                {"median_abs_error_rel", bench::median_of(e)},
                 {"share_within_15_percent", within / static_cast<double>(e.size())}};
   };
   for (const auto& c : order) {
@@ -168,42 +196,193 @@ json ValidationReport::to_json() const {
           {"summary", summarize_errors(rows)}};
 }
 
+namespace {
+
+// One conversion as measured: from a live bench run or a results file.
+struct Measured {
+  std::string conversion;
+  std::string status = "ok";
+  std::string reason;
+  std::string precision;
+  std::string family;
+  bool reference_only = false;
+  std::optional<double> median_s;
+  std::optional<double> ci_rel;
+  std::optional<int> generated_kernels;
+  std::optional<double> energy_j_per_call;
+  std::string energy_unavailable;
+  std::vector<std::pair<std::string, double>> op_times;  // aten name, self seconds per call
+};
+
+Measured measured_from(const bench::ConversionResult& r) {
+  Measured m;
+  m.conversion = r.conversion;
+  m.status = std::string(bench::to_string(r.status));
+  m.reason = r.reason;
+  m.precision = r.precision;
+  m.family = r.family;
+  m.reference_only = r.reference_only;
+  if (r.latency) {
+    m.median_s = r.latency->median_s;
+    m.ci_rel = r.latency->median_ci_rel;
+  }
+  m.generated_kernels = r.generated_kernels;
+  m.energy_j_per_call = r.energy_j_per_call;
+  m.energy_unavailable = r.energy_unavailable_reason;
+  for (const auto& o : r.op_times) m.op_times.emplace_back(o.name, o.self_s_per_call);
+  return m;
+}
+
+std::optional<double> number_at(const json& j, const char* key) {
+  if (j.is_object() && j.contains(key) && j[key].is_number()) return j[key].get<double>();
+  return std::nullopt;
+}
+
+Measured measured_from(const json& r) {
+  Measured m;
+  m.conversion = r.value("conversion", "");
+  m.status = r.value("status", "ok");
+  if (r.contains("reason") && r["reason"].is_string()) m.reason = r["reason"].get<std::string>();
+  m.precision = r.value("precision", "");
+  m.family = r.value("family", "");
+  m.reference_only = r.value("reference_only", false);
+  if (r.contains("latency") && r["latency"].is_object()) {
+    m.median_s = number_at(r["latency"], "median_s");
+    m.ci_rel = number_at(r["latency"], "median_ci_rel");
+  }
+  if (auto k = number_at(r, "generated_kernels")) m.generated_kernels = static_cast<int>(*k);
+  m.energy_j_per_call = number_at(r, "energy_j_per_call");
+  if (r.contains("energy_unavailable") && r["energy_unavailable"].is_string()) {
+    m.energy_unavailable = r["energy_unavailable"].get<std::string>();
+  }
+  if (r.contains("op_times") && r["op_times"].is_array()) {
+    for (const auto& o : r["op_times"]) {
+      if (auto t = number_at(o, "self_s_per_call"); t && o.contains("name") && o["name"].is_string()) {
+        m.op_times.emplace_back(o["name"].get<std::string>(), *t);
+      }
+    }
+  }
+  return m;
+}
+
+// A model to score: what was measured (display name, dims) and the graph to predict from.
+struct ModelRun {
+  std::string display;  // the row's model name
+  std::string graph;    // zoo name or .onnx path
+  int64_t batch = 1;
+  int64_t seq_len = 128;
+  std::optional<bench::ResolvedBench> bench;  // live measurement
+  std::vector<Measured> measured;             // from a results file
+};
+
+// The prediction graph for a bench source `source` (rules in validate.h).
+Result<std::string> graph_for(const std::string& source,
+                              const std::map<std::string, std::string>& graphs) {
+  if (auto it = graphs.find(source); it != graphs.end()) return it->second;
+  if (is_onnx_path(source)) return source;
+  std::vector<std::string> zoo_names;
+  for (const auto& [zoo, torch] : bench::zoo_torch_sources()) {
+    if (zoo == source || torch == source) return zoo;
+    zoo_names.push_back(zoo);
+  }
+  return make_error(ErrorCode::kNotFound,
+                    unknown_name_message("model to validate (a built-in graph with a PyTorch twin, "
+                                         "an .onnx file, or SOURCE=GRAPH)",
+                                         source, zoo_names));
+}
+
+// An .onnx graph must exist before anything is measured (zoo names are checked by the analysis).
+Status check_graph(const std::string& graph) {
+  if (is_onnx_path(graph) && !std::filesystem::exists(graph)) {
+    return make_error(ErrorCode::kNotFound, "no ONNX file '", graph, "'");
+  }
+  return ok_status();
+}
+
+// Every run in a bench JSONL: a header line starts one, result lines follow.
+Result<std::vector<ModelRun>> read_results_file(const std::string& path,
+                                                const std::map<std::string, std::string>& graphs) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::kNotFound, "no results file '", path, "'");
+  std::vector<ModelRun> runs;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return make_error(ErrorCode::kParseError, path, ":", line_no, ": not a JSON object");
+    }
+    const std::string type = j.value("type", "");
+    if (type == "header") {
+      ModelRun run;
+      run.display = j.value("model", "");
+      const json settings = j.value("settings", json::object());
+      run.batch = settings.value("batch", int64_t{1});
+      run.seq_len = settings.value("seq_len", int64_t{128});
+      GRAPHS_ASSIGN_OR_RETURN(run.graph, graph_for(run.display, graphs));
+      GRAPHS_RETURN_IF_ERROR(check_graph(run.graph));
+      runs.push_back(std::move(run));
+    } else if (type == "result") {
+      if (runs.empty()) {
+        return make_error(ErrorCode::kParseError, path, ":", line_no, ": a result before any header");
+      }
+      runs.back().measured.push_back(measured_from(j));
+    }
+  }
+  if (runs.empty()) return make_error(ErrorCode::kParseError, path, ": no bench run (no header line)");
+  return runs;
+}
+
+}  // namespace
+
 Result<ValidationReport> run_validation(const ValidateSettings& s,
                                         const HardwareRegistry& registry,
                                         const ValidateProgress& progress) {
   // Everything that can be checked before a worker starts.
-  if (s.models.empty()) return make_error(ErrorCode::kInvalidArgument, "no model to validate");
   GRAPHS_ASSIGN_OR_RETURN(HardwareModel hw, registry.get(s.hardware));
-  std::vector<std::string> zoo_names;
-  for (const auto& [zoo, torch] : bench::zoo_torch_sources()) zoo_names.push_back(zoo);
-  std::vector<bench::ResolvedBench> resolved;
-  for (const auto& model : s.models) {
-    bench::BenchSettings b = s.bench;
-    b.conversions = s.conversions;
-    b.tier = 0;
-    b.jsonl_path.clear();
-    b.work_dir.clear();
-    if (is_onnx_path(model)) {
-      if (!std::filesystem::exists(model)) {
-        return make_error(ErrorCode::kNotFound, "no ONNX file '", model, "'");
-      }
-      b.model = model;
-    } else {
-      const std::string twin = torch_twin(model);
-      if (twin.empty()) {
-        return make_error(ErrorCode::kNotFound,
-                          unknown_name_message("model to validate (a built-in graph with a "
-                                               "PyTorch twin, or an .onnx file)",
-                                               model, zoo_names));
-      }
-      b.model = twin;
+  std::vector<ModelRun> runs;
+  if (!s.measured_files.empty()) {
+    for (const auto& f : s.measured_files) {
+      GRAPHS_ASSIGN_OR_RETURN(auto file_runs, read_results_file(f, s.graphs));
+      for (auto& r : file_runs) runs.push_back(std::move(r));
     }
-    GRAPHS_ASSIGN_OR_RETURN(auto r, bench::resolve(b));
-    resolved.push_back(std::move(r));
+  } else {
+    if (s.models.empty()) return make_error(ErrorCode::kInvalidArgument, "no model to validate");
+    for (const auto& token : s.models) {
+      ModelRun run;
+      const auto eq = token.find('=');
+      const std::string source = eq == std::string::npos ? token : token.substr(0, eq);
+      run.display = source;
+      if (eq != std::string::npos) {
+        run.graph = token.substr(eq + 1);
+        if (source.empty() || run.graph.empty()) {
+          return make_error(ErrorCode::kInvalidArgument, "'", token, "' is not SOURCE=GRAPH");
+        }
+      } else {
+        GRAPHS_ASSIGN_OR_RETURN(run.graph, graph_for(source, s.graphs));
+      }
+      GRAPHS_RETURN_IF_ERROR(check_graph(run.graph));
+      bench::BenchSettings b = s.bench;
+      b.conversions = s.conversions;
+      b.tier = 0;
+      b.jsonl_path.clear();
+      b.work_dir.clear();
+      b.model = source;
+      b.profile_ops = s.explain;
+      GRAPHS_ASSIGN_OR_RETURN(auto r, bench::resolve(b));
+      run.bench = std::move(r);
+      run.batch = s.bench.batch;
+      run.seq_len = s.bench.seq_len;
+      runs.push_back(std::move(run));
+    }
   }
 
   ValidationReport report;
   const std::string fingerprint = fingerprint_of(s.hardware);
+  json models = json::array();
+  for (const auto& r : runs) models.push_back(r.display);
   report.header = {{"time_utc", utc_now()},
                    {"graphs_version", GRAPHS_VERSION},
                    {"git_commit", std::string(build_git_commit())},
@@ -211,10 +390,11 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
                    {"hardware_name", hw.name},
                    {"hardware_fingerprint", fingerprint},
                    {"hardware_notes", hw.notes},
-                   {"models", s.models},
+                   {"models", models},
                    {"conversions", s.conversions},
-                   {"batch", s.bench.batch},
-                   {"seq_len", s.bench.seq_len}};
+                   {"measured_files", s.measured_files},
+                   {"batch", runs.empty() ? s.bench.batch : runs.front().batch},
+                   {"seq_len", runs.empty() ? s.bench.seq_len : runs.front().seq_len}};
 
   std::optional<HistoryStore> history;
   if (s.record_history) {
@@ -224,38 +404,57 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
     history.emplace(std::move(*store));
   }
 
-  for (std::size_t m = 0; m < s.models.size(); ++m) {
-    const std::string& model = s.models[m];
-    bench::ProgressCallback cb;
-    if (progress) cb = [&](const bench::ProgressEvent& e) { progress(model, e); };
-    auto measured = bench::run_bench(resolved[m], cb);
-    if (!measured.ok()) return measured.error();
+  for (auto& run : runs) {
+    int bench_exit = 0;
+    if (run.bench) {
+      bench::ProgressCallback cb;
+      if (progress) cb = [&](const bench::ProgressEvent& e) { progress(run.display, e); };
+      auto measured = bench::run_bench(*run.bench, cb);
+      if (!measured.ok()) return measured.error();
+      for (const auto& r : measured->results) run.measured.push_back(measured_from(r));
+      bench_exit = measured->exit_status;
+    }
+    ValidateSettings dims = s;
+    dims.bench.batch = run.batch;
+    dims.bench.seq_len = run.seq_len;
 
     std::vector<ValidationRow> rows;
     std::optional<double> eager_measured, eager_predicted;
-    for (const auto& r : measured->results) {
+    for (const auto& r : run.measured) {
       if (r.reference_only) continue;
       ValidationRow row;
-      row.model = model;
+      row.model = run.display;
       row.conversion = r.conversion;
       row.precision = r.precision.empty() ? "fp32" : r.precision;
-      row.batch = s.bench.batch;
-      row.seq_len = s.bench.seq_len;
-      row.status = std::string(bench::to_string(r.status));
+      row.batch = run.batch;
+      row.seq_len = run.seq_len;
+      row.status = r.status;
       row.reason = r.reason;
-      const bench::ConversionInfo* info = bench::ConversionRegistry::global().find(r.conversion);
-      row.backend = info ? backend_for_family(info->family) : "";
-      if (r.latency) {
-        row.measured_latency_s = r.latency->median_s;
-        row.measured_ci_rel = r.latency->median_ci_rel;
+      std::string family = r.family;
+      if (family.empty()) {
+        if (const auto* info = bench::ConversionRegistry::global().find(r.conversion)) family = info->family;
       }
-      if (r.versions.contains("inductor_generated_kernels") &&
-          r.versions["inductor_generated_kernels"].is_number_integer()) {
-        row.measured_kernels = r.versions["inductor_generated_kernels"].get<int>();
-      }
-      auto p = predict(model, s, row.backend, row.precision, registry);
+      row.backend = backend_for_family(family);
+      row.measured_latency_s = r.median_s;
+      row.measured_ci_rel = r.ci_rel;
+      row.measured_kernels = r.generated_kernels;
+      row.energy_j_per_call = r.energy_j_per_call;
+      row.energy_unavailable = r.energy_unavailable;
+      auto p = predict(run.graph, dims, row.backend, row.precision, registry);
       if (p.ok()) {
         row.predicted_latency_s = p->latency_s;
+        row.predicted_energy_j = p->energy_j;
+        if (!r.op_times.empty()) {
+          std::map<std::string, double> measured_by_class;
+          for (const auto& [name, t] : r.op_times) {
+            if (const std::string c = aten_op_class(name); !c.empty()) measured_by_class[c] += t;
+          }
+          for (const char* c : {"conv", "matmul", "reduction", "elementwise"}) {
+            const double pred = p->class_latency_s.count(c) ? p->class_latency_s.at(c) : 0;
+            const double meas = measured_by_class.count(c) ? measured_by_class.at(c) : 0;
+            if (pred > 0 || meas > 0) row.op_classes.push_back({c, pred, meas});
+          }
+        }
         row.predicted_kernels = p->kernels;
         row.roofline_bound_s = p->bound_s;
         if (row.measured_latency_s && p->bound_s > 0) row.headroom = *row.measured_latency_s / p->bound_s;
@@ -303,7 +502,7 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
       if (row.status != "ok") report.exit_status = 1;
       report.rows.push_back(std::move(row));
     }
-    if (measured->exit_status != 0) report.exit_status = std::max(report.exit_status, 1);
+    if (bench_exit != 0) report.exit_status = std::max(report.exit_status, 1);
   }
   return report;
 }
@@ -347,6 +546,38 @@ std::string render_validation_text(const ValidationReport& report) {
     out += s.to_text();
   }
   out += "headroom = measured / roofline lower bound (FLOPs at peak, weights read once).\n";
+  // Energy: measured where the platform exposes counters, else say why not.
+  bool any_energy = false;
+  std::string no_energy;
+  for (const auto& r : report.rows) {
+    any_energy = any_energy || r.energy_j_per_call.has_value();
+    if (no_energy.empty() && !r.energy_unavailable.empty()) no_energy = r.energy_unavailable;
+  }
+  if (any_energy) {
+    out += "\nenergy per inference (measured against predicted dynamic + static energy)\n";
+    report::Table e({"model", "conversion", ">measured", ">predicted"});
+    for (const auto& r : report.rows) {
+      if (!r.energy_j_per_call) continue;
+      e.add_row({r.model, r.conversion, fmt::format("{:.3g} J", *r.energy_j_per_call),
+                 r.predicted_energy_j ? fmt::format("{:.3g} J", *r.predicted_energy_j) : "-"});
+    }
+    out += e.to_text();
+  } else if (!no_energy.empty()) {
+    out += "energy: not measured — " + no_energy + "\n";
+  }
+  // Where the error comes from: per op class, for rows outside the ±15 % band.
+  for (const auto& r : report.rows) {
+    if (r.op_classes.empty() || !r.error_rel || std::abs(*r.error_rel) <= kWithinBand) continue;
+    out += fmt::format("\n{} {} ({:+.1f} %): time per op class, predicted against the PyTorch "
+                       "profiler's self time per call\n",
+                       r.model, r.conversion, 100 * *r.error_rel);
+    report::Table c({"op class", ">predicted", ">profiled", ">difference"});
+    for (const auto& k : r.op_classes) {
+      c.add_row({k.op_class, report::seconds(k.predicted_s), report::seconds(k.measured_s),
+                 fmt::format("{:+.3g} ms", 1e3 * (k.predicted_s - k.measured_s))});
+    }
+    out += c.to_text();
+  }
   return out;
 }
 

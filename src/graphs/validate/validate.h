@@ -12,12 +12,21 @@
 //   fused kernels we predict, and the kernels Inductor generated when the worker reports them.
 // Every row is appended to the history store (history/history_store.h) unless disabled.
 //
-// The prediction side needs a graph: zoo names (resnet18, mobilenet_v2, bert-base, gpt2, ...)
-// are both a built-in graph and a PyTorch twin (bench/settings.h zoo_torch_sources); an .onnx
-// file is predicted from the file and measured by the ONNX conversions.
+// The prediction side needs a graph. A model is named as
+//   a zoo name (resnet18, mobilenet_v2, bert-base, gpt2, ...): a built-in graph and its PyTorch
+//     twin (bench/settings.h zoo_torch_sources);
+//   an .onnx file: predicted from the file, measured by the ONNX conversions;
+//   SOURCE=GRAPH: measured from the bench source SOURCE (torchvision:NAME, hf:NAME, a zoo name,
+//     an .onnx file), predicted from GRAPH (an .onnx file or a zoo name) — e.g.
+//     torchvision:densenet121=~/.cache/graphs/models/<key>/densenet121.dynamo.onnx.
+// Measurements can also come from earlier `graphs bench` runs (their JSONL, `measured_files`):
+// the run is re-scored against today's estimator and calibration without measuring again; the
+// graph of each file's model follows the rules above with `graphs` (SOURCE → GRAPH) mapping
+// sources that are not zoo names.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +46,14 @@ struct ValidateSettings {
   std::vector<std::string> conversions;  // bench conversion names
   std::string hardware = "host";         // prediction target
   bench::BenchSettings bench;            // timing settings; model/conversions are set per model
+  /// Earlier `graphs bench` results (JSONL) to score instead of measuring; `models` is then
+  /// unused.
+  std::vector<std::string> measured_files;
+  /// SOURCE → prediction graph (.onnx or zoo name), for measured files whose model is no zoo name.
+  std::map<std::string, std::string> graphs;
+  /// Profile EAGER with the PyTorch profiler (bench `profile_ops`) and break its error down by
+  /// op class (ValidationRow::op_classes).
+  bool explain = false;
   bool record_history = true;
   std::string history_path;              // "" = HistoryStore::default_path()
 };
@@ -44,6 +61,18 @@ struct ValidateSettings {
 /// The conversion family's estimator backend ("eager", "inductor", "onnxruntime", "openvino",
 /// "" for families the estimator has no specific model of).
 std::string backend_for_family(const std::string& family);
+
+/// Time per op class, predicted (sum of the class's kernel latencies) and measured (sum of the
+/// PyTorch profiler's self CPU time of the aten ops of that class, per call).
+struct OpClassTime {
+  std::string op_class;  // "conv" (depthwise included), "matmul", "reduction", "elementwise"
+  double predicted_s = 0;
+  double measured_s = 0;
+};
+
+/// The op class of an aten operator as the profiler names it ("aten::mkldnn_convolution" →
+/// "conv"); "" for names that are no aten op (profiler ranges, Python frames).
+std::string aten_op_class(const std::string& name);
 
 struct ValidationRow {
   std::string model;
@@ -64,6 +93,10 @@ struct ValidationRow {
   std::optional<double> headroom;                // measured / roofline bound
   std::optional<int> predicted_kernels;
   std::optional<int> measured_kernels;           // Inductor's generated kernels, when reported
+  std::optional<double> energy_j_per_call;      // measured, where counters are exposed
+  std::optional<double> predicted_energy_j;
+  std::string energy_unavailable;                // why no energy was measured
+  std::vector<OpClassTime> op_classes;           // with `explain`, for EAGER rows
   std::vector<std::string> notes;
   nlohmann::json to_json() const;
 };

@@ -10,6 +10,10 @@ except the test-only ones (TEST_HANG, TEST_SEGFAULT, TEST_EXIT) and what these v
   FAKE_PROTOCOL=N           hello announces protocol N
   FAKE_STDERR_BYTES=N       write N bytes to stderr before the first chunk (pipe-drain test)
   FAKE_CALL_S=S             seconds per timed call (default 0.001)
+  FAKE_ENERGY_J=J           done reports J joules per call from "rapl:intel-rapl:0" (default:
+                            energy unavailable, "fake worker: no energy counters")
+  FAKE_KERNELS=N            done reports N generated kernels
+A run request with "profile_ops": true gets two fake op times in done.
 """
 import json
 import os
@@ -125,8 +129,19 @@ def run(req):
             phase = reply["phase"]
             send({"type": "phase", "phase": phase})
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    send({"type": "done", "peak_rss_bytes": rss, "peak_gpu_memory_bytes": None,
-          "threads": req.get("threads") or 1, "versions": {"fake": "1"}})
+    done = {"type": "done", "peak_rss_bytes": rss, "peak_gpu_memory_bytes": None,
+            "threads": req.get("threads") or 1, "versions": {"fake": "1"}}
+    if os.environ.get("FAKE_ENERGY_J"):
+        done["energy"] = {"j_per_call": float(os.environ["FAKE_ENERGY_J"]),
+                          "source": "rapl:intel-rapl:0"}
+    else:
+        done["energy"] = {"unavailable": "fake worker: no energy counters"}
+    if os.environ.get("FAKE_KERNELS"):
+        done["generated_kernels"] = int(os.environ["FAKE_KERNELS"])
+    if req.get("profile_ops"):
+        done["op_times"] = [{"name": "fake::sleep", "self_s_per_call": call_s, "count_per_call": 1},
+                            {"name": "fake::noop", "self_s_per_call": 1e-6, "count_per_call": 2}]
+    send(done)
     sys.exit(0)
 
 
