@@ -36,9 +36,11 @@ CalibrationProfile sample_profile() {
   mm.work_unit = "flops";
   mm.fit = {5e-6, 1e11, 5e5, 0.03, 4};
   mm.samples = {{"matmul", "256x256x256", "float32", 2 * 256.0 * 256 * 256, 3 * 4 * 65536.0,
-                 4e-4, 100}};
+                 4e-4, 3.9e-4, 100}};
   p.op_classes = {mm};
-  p.dispatch_overhead_s = {{"torch_eager", 4e-6}};
+  p.dispatch_overhead_s = {{"torch_eager", 4e-6}, {"onnxruntime", 3e-7}};
+  p.call_overhead_s = {{"torch_eager", 0}, {"onnxruntime", 6e-6}};
+  p.backend_versions = {{"torch_eager", {{"torch", "2.14.1"}}}};
   p.notes = {"quick mode"};
   return p;
 }
@@ -120,6 +122,15 @@ TEST(CalibrateProfileTest, OverlaysHostAndRefusesOtherMachines) {
   EXPECT_DOUBLE_EQ(host.caches[0].bandwidth_bytes_per_s, 195e9);
   EXPECT_DOUBLE_EQ(host.efficiency.matrix, 0.25);  // 1e11 / 4e11
   EXPECT_DOUBLE_EQ(host.kernel_launch_s, 4e-6);
+  // Every op-class fit lands in op_class_rates under its backend; overheads by backend.
+  ASSERT_TRUE(host.op_class_rates.count("torch_eager"));
+  const OpClassRate& mm = host.op_class_rates.at("torch_eager").at("matmul");
+  EXPECT_DOUBLE_EQ(mm.rate, 1e11);
+  EXPECT_DOUBLE_EQ(mm.overhead_s, 5e-6);
+  EXPECT_EQ(mm.work_unit, "flops");
+  EXPECT_DOUBLE_EQ(host.dispatch_overhead_s.at("onnxruntime"), 3e-7);
+  EXPECT_DOUBLE_EQ(host.call_overhead_s.at("onnxruntime"), 6e-6);
+  EXPECT_NE(host.sources.at("op_class_rates.torch_eager.matmul").find("Hockney"), std::string::npos);
   EXPECT_NE(host.sources.at("memory_bandwidth_bytes_per_s").find("measured"), std::string::npos);
 }
 

@@ -356,5 +356,87 @@ TEST(CpuMapperTest, CalibrationProfileOverlaysHostOnlyForThisMachine) {
   EXPECT_TRUE(HasText(::testing::PrintToString(host.notes), "ignoring calibration profile"));
 }
 
+// Calibration classes as `graphs calibrate` measures them.
+TEST(CpuMapperTest, CalibrationClassOfKernels) {
+  KernelWork w;
+  w.op_class = OpClass::kConv;
+  w.gemm = GemmShape{};
+  EXPECT_EQ(calibration_class(w), "conv");
+  w.gemm.reset();  // depthwise: no GEMM
+  EXPECT_EQ(calibration_class(w), "depthwise_conv");
+  w.op_class = OpClass::kMatMul;
+  EXPECT_EQ(calibration_class(w), "matmul");
+  for (OpClass c : {OpClass::kSoftmax, OpClass::kReduction, OpClass::kNormalization}) {
+    w.op_class = c;
+    EXPECT_EQ(calibration_class(w), "reduction");
+  }
+  for (OpClass c : {OpClass::kElementwise, OpClass::kPooling, OpClass::kDataMovement}) {
+    w.op_class = c;
+    EXPECT_EQ(calibration_class(w), "elementwise");
+  }
+}
+
+// A measured conv rate of 50 GFLOP/s with a 30 µs fitted overhead through ONNX Runtime, whose
+// per-call overhead is 10 µs: a 100 MFLOP conv takes 2 ms + (30 − 10) µs, whatever the peaks;
+// the 10 µs is charged once per model run.
+TEST(CpuMapperTest, MeasuredOpClassRateReplacesPeakAndThreading) {
+  HardwareModel hw = test_cpu();
+  hw.op_class_rates["onnxruntime"]["conv"] = {30e-6, 50e9, "flops"};
+  hw.call_overhead_s["onnxruntime"] = 10e-6;
+  KernelWork w;
+  w.op_class = OpClass::kConv;
+  w.matrix = true;
+  w.gemm = GemmShape{};
+  w.flops = 100e6;
+  w.input_bytes = w.weight_bytes = w.output_bytes = 1024;
+  const MapperTarget t = target(hw, "onnxruntime");
+  EXPECT_DOUBLE_EQ(t.call_overhead_s, 10e-6);
+  const KernelEstimate k = estimate_kernel(w, t);
+  EXPECT_DOUBLE_EQ(k.utilization, 1.0);
+  EXPECT_NEAR(k.compute_s, 2e-3, 1e-15);
+  EXPECT_NEAR(k.overhead_s, 20e-6, 1e-15);
+  EXPECT_NEAR(k.latency_s, 2e-3 + 20e-6, 1e-15);
+  // Without a rate for the backend: the peak × efficiency path (128 GFLOP/s) and the dispatch.
+  const KernelEstimate plain = estimate_kernel(w, target(hw, "eager"));
+  EXPECT_NEAR(plain.compute_s, 100e6 / 128e9, 1e-15);
+  EXPECT_DOUBLE_EQ(plain.overhead_s, 3e-6);
+}
+
+// A bytes class: the slower of the measured rate and the cache tier serves the kernel. 4 MiB
+// fits L2 (400 GB/s: 10.5 µs); at a measured 40 GB/s it takes 104.9 µs.
+TEST(CpuMapperTest, MeasuredBytesRateIsAFloorOverTheCacheTier) {
+  HardwareModel hw = test_cpu();
+  hw.op_class_rates["torch_eager"]["elementwise"] = {2e-6, 40e9, "bytes"};
+  const KernelWork w = stream_work(4 * kMiB);
+  const KernelEstimate k = estimate_kernel(w, target(hw, "eager"));
+  EXPECT_NEAR(k.memory_s, 4 * kMiB / 40e9, 1e-15);
+  EXPECT_NEAR(k.overhead_s, 2e-6, 1e-15);  // eager has no per-call overhead
+  hw.op_class_rates["torch_eager"]["elementwise"].rate = 4000e9;  // faster than L2: L2 rules
+  const KernelEstimate fast = estimate_kernel(w, target(hw, "eager"));
+  EXPECT_NEAR(fast.memory_s, 4 * kMiB / 400e9, 1e-15);
+}
+
+// Inductor's convolutions and GEMMs are aten's extern kernels: without its own conv figure it
+// uses torch eager's, while its own elementwise figure wins over eager's.
+TEST(CpuMapperTest, InductorFallsBackToEagerRatesForExternKernels) {
+  HardwareModel hw = test_cpu();
+  hw.op_class_rates["torch_eager"]["conv"] = {0, 50e9, "flops"};
+  hw.op_class_rates["torch_eager"]["elementwise"] = {0, 10e9, "bytes"};
+  hw.op_class_rates["torch_inductor"]["elementwise"] = {0, 20e9, "bytes"};
+  const MapperTarget t = target(hw, "inductor");
+  KernelWork conv;
+  conv.op_class = OpClass::kConv;
+  conv.matrix = true;
+  conv.gemm = GemmShape{};
+  conv.flops = 1e9;
+  EXPECT_NEAR(estimate_kernel(conv, t).compute_s, 1e9 / 50e9, 1e-15);
+  const KernelWork add = stream_work(64 * kMiB);  // DRAM (20 GB/s) is slower than both
+  EXPECT_NEAR(estimate_kernel(add, t).memory_s, 64 * kMiB / 20e9, 1e-12);
+  const KernelWork small = stream_work(1 * kMiB);  // L2: 400 GB/s; the measured 20 GB/s rules
+  EXPECT_NEAR(estimate_kernel(small, t).memory_s, 1 * kMiB / 20e9, 1e-15);
+  // ONNX Runtime never borrows torch's figures.
+  EXPECT_EQ(target(hw, "onnxruntime").fallback_op_rates, nullptr);
+}
+
 }  // namespace
 }  // namespace graphs

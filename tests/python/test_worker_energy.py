@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import errno
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,56 @@ def test_cuda_run_without_nvml_counts_the_packages_and_says_what_is_missing(powe
     got = meter.result(n_calls=1)
     assert got["j_per_call"] == pytest.approx(1.0)
     assert got["incomplete"].startswith("the GPU's energy is not counted: no NVML")
+
+
+class _FakeNvml:
+    """The part of pynvml the meter uses; energy in mJ, advanced by the test."""
+
+    def __init__(self):
+        self.mj = 10_000
+        self.handles = []
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        self.handles.append(("index", i))
+        return "gpu0"
+
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        self.handles.append(("uuid", uuid))
+        return "gpu0"
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        assert handle == "gpu0"
+        return self.mj
+
+
+def test_cuda_run_sums_the_packages_and_the_gpu_from_nvml(powercap, monkeypatch):
+    fake = _FakeNvml()
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    monkeypatch.delitem(sys.modules, "torch", raising=False)   # no UUID from torch: the index
+    meter = EnergyMeter.open("cuda")
+    assert [c.name for c in meter.counters] == ["intel-rapl:0", "intel-rapl:1", "nvml:0"]
+    assert fake.handles == [("index", 3)]
+    meter.start()
+    _set(powercap / "intel-rapl:0", 1_000_000 + 500_000)   # +0.5 J
+    fake.mj += 2_500                                        # +2.5 J
+    meter.lap()
+    got = meter.result(n_calls=10)
+    assert got == {"j_per_call": pytest.approx(0.3),
+                   "source": "rapl:intel-rapl:0+intel-rapl:1+nvml:0"}
+
+
+def test_nvml_that_does_not_support_energy_is_a_reason(monkeypatch):
+    fake = _FakeNvml()
+
+    def unsupported(handle):
+        raise RuntimeError("Not Supported")
+
+    fake.nvmlDeviceGetTotalEnergyConsumption = unsupported
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    with pytest.raises(energy.CounterUnavailable, match="no NVML energy counter: RuntimeError: Not Supported"):
+        energy.nvml_counter("cuda")

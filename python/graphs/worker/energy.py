@@ -127,11 +127,14 @@ def nvml_counter(device: str) -> Counter:
         handle = _nvml_handle(pynvml)
         pynvml.nvmlDeviceGetTotalEnergyConsumption(handle)
     except Exception as e:  # noqa: BLE001 - NVMLError_NotSupported, _LibraryNotFound, ...
-        raise CounterUnavailable(f"no NVML energy counter: {type(e).__name__}: {e} "
-                                 "(nvmlDeviceGetTotalEnergyConsumption needs a Volta or newer "
-                                 "GPU)") from e
-    return Counter("nvml", "nvml:0", lambda: int(pynvml.nvmlDeviceGetTotalEnergyConsumption(handle)),
-                   1e-3, None)
+        hint = ""
+        if "NotSupported" in type(e).__name__ or "Not Supported" in str(e):
+            hint = " (nvmlDeviceGetTotalEnergyConsumption needs a Volta or newer GPU)"
+        raise CounterUnavailable(f"no NVML energy counter: {type(e).__name__}: {e}{hint}") from e
+
+    def read() -> int:
+        return int(pynvml.nvmlDeviceGetTotalEnergyConsumption(handle))
+    return Counter("nvml", "nvml:0", read, 1e-3, None)
 
 
 def _nvml_handle(pynvml):
@@ -142,7 +145,9 @@ def _nvml_handle(pynvml):
         uuid = getattr(torch.cuda.get_device_properties(0), "uuid", None)
         if uuid is not None:
             text = str(uuid)
-            return pynvml.nvmlDeviceGetHandleByUUID(text if text.startswith("GPU-") else "GPU-" + text)
+            if not text.startswith("GPU-"):
+                text = "GPU-" + text
+            return pynvml.nvmlDeviceGetHandleByUUID(text)
     first = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip()
     if first.startswith("GPU-"):
         return pynvml.nvmlDeviceGetHandleByUUID(first)
@@ -174,7 +179,8 @@ class EnergyMeter:
         try:
             return [c.read() for c in self.counters]
         except Exception as e:  # noqa: BLE001 - OSError, ValueError, an NVML error
-            self._error = f"an energy counter failed during the measurement: {type(e).__name__}: {e}"
+            self._error = ("an energy counter failed during the measurement: "
+                           f"{type(e).__name__}: {e}")
         return None
 
     @property

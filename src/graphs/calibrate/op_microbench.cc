@@ -86,14 +86,14 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
     s.push_back(chain_case(1));
     s.push_back(chain_case(33));
   }
-  if (!inductor) {
+  {
     // GEMMs of the shapes transformer and classifier layers run: token rows × hidden sizes.
     for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
              {1, 768, 768}, {1, 768, 3072}, {8, 768, 768}, {64, 768, 768}, {128, 768, 3072},
              {128, 3072, 768}, {256, 256, 256}, {1024, 768, 768}, {1, 2048, 1000}}) {
       s.push_back(matmul_case(m, k, n));
     }
-    if (!quick) {
+    if (!quick && !inductor) {
       for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
                {16, 768, 768}, {512, 768, 3072}, {1024, 3072, 768}, {8, 512, 1000},
                {197, 768, 2304}, {1024, 1024, 1024}, {4096, 256, 256}}) {
@@ -107,7 +107,7 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
                                {1, 512, 7, 512, 3, 1, 1},  {1, 64, 56, 256, 1, 1, 0},
                                {1, 256, 56, 64, 1, 1, 0},  {1, 32, 112, 16, 1, 1, 0},
                                {1, 96, 28, 32, 1, 1, 0},   {8, 64, 56, 64, 3, 1, 1}};
-    if (!quick) {
+    if (!quick && !inductor) {
       convs.insert(convs.end(), {{1, 128, 56, 128, 3, 2, 1}, {1, 1024, 14, 256, 1, 1, 0},
                                  {1, 160, 7, 960, 1, 1, 0},  {8, 256, 14, 256, 3, 1, 1},
                                  {8, 128, 28, 512, 1, 1, 0}, {1, 3, 224, 32, 3, 2, 1}});
@@ -118,12 +118,12 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
     std::vector<Dw> dws = {{1, 32, 112, 3, 1}, {1, 144, 56, 3, 1}, {1, 192, 28, 3, 1},
                            {1, 384, 14, 3, 1}, {1, 960, 7, 3, 1},  {8, 144, 56, 3, 1},
                            {1, 672, 14, 5, 1}};
-    if (!quick) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 384, 14, 3, 1}, {1, 240, 28, 5, 1}});
+    if (!quick && !inductor) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 384, 14, 3, 1}, {1, 240, 28, 5, 1}});
     for (const auto& v : dws) {
       s.push_back(conv2d_case(v[0], v[1], v[2], v[1], v[3], v[4], v[3] / 2, v[1]));
     }
   }
-  if (!inductor || !quick) {
+  {
     const int64_t top = quick ? (int64_t{1} << 22) : (int64_t{1} << 24);
     for (int64_t n = 4096; n <= top; n *= quick ? 8 : 4) s.push_back(add_case(n));
     for (auto [r, c] : std::vector<std::array<int64_t, 2>>{

@@ -74,8 +74,9 @@ MicroCase noop_case();
 MicroCase chain_case(int64_t length);
 
 /// The cases for a backend ("torch", "onnxruntime", "inductor"); quick mode measures fewer
-/// shapes. Inductor gets the overhead cases only (its convolutions and GEMMs are aten's extern
-/// kernels, measured through "torch") plus elementwise/reduction unless quick.
+/// shapes. Inductor gets the base shape set in both modes (each case is a compilation of a few
+/// seconds): compiled, a convolution or GEMM is aten's extern kernel plus whatever layout
+/// conversions Inductor adds around it, which is what its class fits measure.
 std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick);
 
 /// What the worker reported for one case.

@@ -14,6 +14,10 @@ except the test-only ones (TEST_HANG, TEST_SEGFAULT, TEST_EXIT) and what these v
                             energy unavailable, "fake worker: no energy counters")
   FAKE_KERNELS=N            done reports N generated kernels
 A run request with "profile_ops": true gets two fake op times in done.
+A microbench request gets, per case, median_s = min_s = overhead + work / rate with the figures
+of FAKE_RATES below (work counted here, independently of the C++ side: FLOPs for matmul and
+conv, bytes for add and softmax); noop 3 µs; chain of L adds 3 µs + L µs; a conv whose channels
+do not divide by its groups is an error sample.
 """
 import json
 import os
@@ -145,6 +149,50 @@ def run(req):
     sys.exit(0)
 
 
+# class → (overhead s, rate per s); tests/cpp/calibrate_op_microbench_test.cc expects these.
+FAKE_RATES = {"matmul": (20e-6, 50e9), "conv": (30e-6, 40e9), "depthwise_conv": (10e-6, 8e9),
+              "elementwise": (5e-6, 20e9), "reduction": (6e-6, 10e9)}
+
+
+def microbench_time(case):
+    op = case["op"]
+    if op == "noop":
+        return 3e-6, None
+    if op == "chain":
+        return 3e-6 + case["length"] * 1e-6, None
+    if op == "matmul":
+        return ("matmul", 2.0 * case["m"] * case["k"] * case["n"]), None
+    if op == "conv2d":
+        c, k, g = case["c"], case["k"], case["groups"]
+        if c % g or k % g:
+            return None, f"ValueError: c={c} and k={k} must be divisible by groups={g}"
+        oh = (case["h"] + 2 * case["pad"] - case["r"]) // case["stride"] + 1
+        ow = (case["w"] + 2 * case["pad"] - case["s"]) // case["stride"] + 1
+        flops = 2.0 * case["n"] * k * oh * ow * (c // g) * case["r"] * case["s"]
+        return ("conv" if g == 1 else "depthwise_conv", flops), None
+    if op == "add":
+        return ("elementwise", 12.0 * case["numel"]), None
+    if op == "softmax":
+        return ("reduction", 8.0 * case["rows"] * case["cols"]), None
+    return None, f"ValueError: unknown op {op!r}"
+
+
+def microbench(req):
+    for case in req["cases"]:
+        t, err = microbench_time(case)
+        if err:
+            send({"type": "micro_sample", "id": case["id"], "error": err})
+            continue
+        if isinstance(t, tuple):
+            overhead, rate = FAKE_RATES[t[0]]
+            t = overhead + t[1] / rate
+        send({"type": "micro_sample", "id": case["id"], "median_s": t, "min_s": t, "calls": 10,
+              "kernels": 1 if req["backend"] == "inductor" else None})
+    send({"type": "microbench_done", "backend": req["backend"], "versions": {"fake": "1"},
+          "threads": req.get("threads")})
+    sys.exit(0)
+
+
 def main():
     send({"type": "hello", "protocol": int(os.environ.get("FAKE_PROTOCOL", "1")),
           "pid": os.getpid(), "python": sys.version.split()[0], "platform": "fake"})
@@ -154,6 +202,8 @@ def main():
             probe()
         elif req["type"] == "run":
             run(req)
+        elif req["type"] == "microbench":
+            microbench(req)
 
 
 if __name__ == "__main__":
