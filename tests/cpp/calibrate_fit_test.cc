@@ -62,6 +62,37 @@ TEST(CalibrateFitTest, RejectsBadSamples) {
   EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// t = 10 µs + f / 100 GFLOP/s + b / 20 GB/s over shapes of different arithmetic intensity.
+TEST(CalibrateFitTest, ComputeMemoryFitRecoversBothRates) {
+  std::vector<ComputeMemorySample> s;
+  for (auto [f, b] : std::vector<std::pair<double, double>>{
+           {1e9, 1e6}, {1e8, 4e7}, {2e6, 2e6}, {5e8, 1e8}, {3e7, 9e5}, {1e10, 3e8}}) {
+    s.push_back({f, b, 10e-6 + f / 100e9 + b / 20e9});
+  }
+  auto fit = fit_compute_memory(s);
+  ASSERT_TRUE(fit.ok()) << fit.error().message();
+  EXPECT_NEAR(fit->overhead_s, 10e-6, 1e-12);
+  EXPECT_NEAR(fit->flops_per_s / 100e9, 1, 1e-9);
+  EXPECT_NEAR(fit->bytes_per_s / 20e9, 1, 1e-9);
+  EXPECT_LT(fit->rms_rel_error, 1e-9);
+  EXPECT_NEAR(fit->time_s(1e9, 1e6), 10e-6 + 1e9 / 100e9 + 1e6 / 20e9, 1e-15);
+}
+
+// Times that shrink with bytes would need a negative memory coefficient: the term is dropped
+// (bytes_per_s 0) and the rest refitted, so every parameter stays physical.
+TEST(CalibrateFitTest, ComputeMemoryFitDropsNegativeTerms) {
+  std::vector<ComputeMemorySample> s = {
+      {1e9, 9e8, 1e-2}, {2e9, 5e8, 2e-2}, {4e9, 1e8, 4e-2}, {8e9, 1e6, 8e-2}};
+  auto fit = fit_compute_memory(s);
+  ASSERT_TRUE(fit.ok());
+  EXPECT_EQ(fit->bytes_per_s, 0);
+  EXPECT_NEAR(fit->flops_per_s, 1e11, 1e11 * 1e-9);
+  EXPECT_NEAR(fit->overhead_s, 0, 1e-12);
+  EXPECT_FALSE(fit_compute_memory({{1, 1, 1}, {2, 2, 2}}).ok());  // < 3 samples
+  EXPECT_FALSE(fit_compute_memory({{1, 1, 1}, {2, 2, 2}, {-1, 1, 1}}).ok());
+  EXPECT_FALSE(fit_compute_memory({{0, 0, 1}, {0, 0, 2}, {0, 0, 3}}).ok());  // no work
+}
+
 TEST(CalibrateMemBenchTest, LogSpacedBytes) {
   auto v = log_spaced_bytes(4096, 65536, 2);
   ASSERT_EQ(v.size(), 9u);  // 2^12 .. 2^16 at two per octave

@@ -374,6 +374,11 @@ TEST(CpuMapperTest, CalibrationClassOfKernels) {
     w.op_class = c;
     EXPECT_EQ(calibration_class(w), "elementwise");
   }
+  w.op_class = OpClass::kNormalization;
+  w.anchor_op = "BatchNormalization";
+  EXPECT_EQ(calibration_class(w), "elementwise");
+  w.anchor_op = "LayerNormalization";
+  EXPECT_EQ(calibration_class(w), "reduction");
 }
 
 // A measured conv rate of 50 GFLOP/s with a 30 µs fitted overhead through ONNX Runtime, whose

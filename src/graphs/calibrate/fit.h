@@ -39,6 +39,40 @@ struct HockneyFit {
   double throughput(double work) const { return work / time_s(work); }
 };
 
+/// One measurement of a kernel with two kinds of work: FLOPs and bytes moved.
+struct ComputeMemorySample {
+  double flops = 0;   // ≥ 0
+  double bytes = 0;   // ≥ 0
+  double time_s = 0;  // > 0
+};
+
+/// t(f, b) = overhead_s + f / flops_per_s + b / bytes_per_s: Hockney's fixed cost plus an
+/// additive compute and memory term (the additive, "no overlap" form of the roofline; a kernel
+/// whose traffic is not hidden behind its arithmetic, e.g. oneDNN's per-call layout reorders of
+/// activations, pays both). Its efficiency thus depends on work size (through overhead_s) and on
+/// arithmetic intensity f / b (through the two rates). A rate of 0 means the term was dropped
+/// (the fit found no dependence on that work: its coefficient would have been negative).
+struct ComputeMemoryFit {
+  double overhead_s = 0;   // ≥ 0
+  double flops_per_s = 0;  // > 0, or 0: no compute term
+  double bytes_per_s = 0;  // > 0, or 0: no memory term
+  double rms_rel_error = 0;
+  int samples = 0;
+
+  double compute_s(double flops) const { return flops_per_s > 0 ? flops / flops_per_s : 0; }
+  double memory_s(double bytes) const { return bytes_per_s > 0 ? bytes / bytes_per_s : 0; }
+  double time_s(double flops, double bytes) const {
+    return overhead_s + compute_s(flops) + memory_s(bytes);
+  }
+};
+
+/// Fits ComputeMemoryFit by the same weighted least squares as fit_hockney (relative error,
+/// weights 1/t²) with every coefficient ≥ 0: the unconstrained 3×3 solution when it is feasible,
+/// else the best feasible fit over the subsets of {overhead, compute, memory} (an exact
+/// non-negative least squares for three unknowns). Errors (kInvalidArgument): fewer than 3
+/// samples, a negative or non-finite figure, a non-positive time, or no sample with work.
+Result<ComputeMemoryFit> fit_compute_memory(const std::vector<ComputeMemorySample>& samples);
+
 /// Fits t(w) = overhead_s + w / rate. Errors (kInvalidArgument): fewer than 2 samples, a
 /// non-positive or non-finite work or time, or all samples at the same work (rate undetermined).
 Result<HockneyFit> fit_hockney(const std::vector<WorkSample>& samples);

@@ -267,6 +267,16 @@ std::vector<OpClassCalibration> fit_op_classes(const std::string& backend_key,
       continue;
     }
     oc.fit = *fit;
+    if (oc.work_unit == "flops") {
+      std::vector<ComputeMemorySample> cms;
+      for (const auto& s : oc.samples) cms.push_back({s.flops, s.bytes, s.best_s});
+      if (auto cm = fit_compute_memory(cms); cm.ok()) {
+        oc.compute_memory = *cm;
+      } else {
+        notes.push_back(fmt::format("{} {}: no compute + memory fit ({}); the Hockney fit is used",
+                                    backend_key, name, cm.error().message()));
+      }
+    }
     out.push_back(std::move(oc));
   }
   return out;

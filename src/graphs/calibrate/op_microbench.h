@@ -120,7 +120,9 @@ MicroRun run_op_microbench(const std::string& backend, const std::vector<MicroCa
 std::string calibration_backend_key(const std::string& backend);
 
 /// Groups the successful results by class and fits each class with ≥ 2 distinct work sizes
-/// (samples kept beside the fit). Classes that cannot be fitted are named in `notes`.
+/// (samples kept beside the fit): Hockney on the work unit, and for the flops classes also the
+/// compute + memory fit (calibrate/fit.h) the estimator prefers. Classes that cannot be fitted
+/// are named in `notes`.
 std::vector<OpClassCalibration> fit_op_classes(const std::string& backend_key,
                                                const std::vector<MicroCase>& cases,
                                                const std::vector<MicroResult>& results,

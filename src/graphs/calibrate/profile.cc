@@ -130,10 +130,19 @@ nlohmann::json to_json(const CalibrationProfile& p) {
                          {"best_s", s.best_s},
                          {"calls", s.calls}});
     }
+    json cm = nullptr;
+    if (c.compute_memory) {
+      cm = {{"overhead_s", c.compute_memory->overhead_s},
+            {"flops_per_s", c.compute_memory->flops_per_s},
+            {"bytes_per_s", c.compute_memory->bytes_per_s},
+            {"rms_rel_error", c.compute_memory->rms_rel_error},
+            {"samples", c.compute_memory->samples}};
+    }
     classes.push_back({{"op_class", c.op_class},
                        {"backend", c.backend},
                        {"work_unit", c.work_unit},
                        {"fit", fit_to_json(c.fit)},
+                       {"compute_memory_fit", cm},
                        {"samples", samples}});
   }
   return {{"schema_version", p.schema_version},
@@ -213,6 +222,17 @@ Result<CalibrationProfile> profile_from_json(const nlohmann::json& j, const std:
     GRAPHS_ASSIGN_OR_RETURN(oc.fit.rms_rel_error,
                             r.get<double>(f, "rms_rel_error", "op_classes[].fit."));
     GRAPHS_ASSIGN_OR_RETURN(oc.fit.samples, r.get<int>(f, "samples", "op_classes[].fit."));
+    GRAPHS_ASSIGN_OR_RETURN(auto cm, r.get<json>(c, "compute_memory_fit", "op_classes[]."));
+    if (!cm.is_null()) {
+      ComputeMemoryFit f;
+      const std::string w = "op_classes[].compute_memory_fit.";
+      GRAPHS_ASSIGN_OR_RETURN(f.overhead_s, r.get<double>(cm, "overhead_s", w));
+      GRAPHS_ASSIGN_OR_RETURN(f.flops_per_s, r.get<double>(cm, "flops_per_s", w));
+      GRAPHS_ASSIGN_OR_RETURN(f.bytes_per_s, r.get<double>(cm, "bytes_per_s", w));
+      GRAPHS_ASSIGN_OR_RETURN(f.rms_rel_error, r.get<double>(cm, "rms_rel_error", w));
+      GRAPHS_ASSIGN_OR_RETURN(f.samples, r.get<int>(cm, "samples", w));
+      oc.compute_memory = f;
+    }
     GRAPHS_ASSIGN_OR_RETURN(auto samples, r.get<json>(c, "samples", "op_classes[]."));
     for (const auto& s : samples) {
       MicroSample ms;
@@ -310,10 +330,18 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
   }
   const auto peak = host.matrix_peak("fp32");
   for (const auto& c : p.op_classes) {
-    host.op_class_rates[c.backend][c.op_class] = {c.fit.overhead_s, c.fit.rate, c.work_unit};
-    host.sources["op_class_rates." + c.backend + "." + c.op_class] =
-        when + fmt::format(" ({} samples, Hockney fit, rms error {:.0f} %)", c.fit.samples,
-                           100 * c.fit.rms_rel_error);
+    if (c.compute_memory) {
+      const ComputeMemoryFit& f = *c.compute_memory;
+      host.op_class_rates[c.backend][c.op_class] = {f.overhead_s, f.flops_per_s, "flops", f.bytes_per_s};
+      host.sources["op_class_rates." + c.backend + "." + c.op_class] =
+          when + fmt::format(" ({} samples, compute + memory fit, rms error {:.0f} %)", f.samples,
+                             100 * f.rms_rel_error);
+    } else {
+      host.op_class_rates[c.backend][c.op_class] = {c.fit.overhead_s, c.fit.rate, c.work_unit, 0};
+      host.sources["op_class_rates." + c.backend + "." + c.op_class] =
+          when + fmt::format(" ({} samples, Hockney fit, rms error {:.0f} %)", c.fit.samples,
+                             100 * c.fit.rms_rel_error);
+    }
     if (c.backend == "torch_eager" && c.op_class == "matmul" && peak && *peak > 0) {
       host.efficiency.matrix = std::min(1.0, c.fit.rate / *peak);
       host.sources["efficiency.matrix"] =

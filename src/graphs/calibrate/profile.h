@@ -55,7 +55,10 @@ struct OpClassCalibration {
   std::string op_class;                // "matmul", "conv", "depthwise_conv", "elementwise", "reduction"
   std::string backend;                 // "torch_eager" (oneDNN/MKL through PyTorch), "cxx"
   std::string work_unit;               // "flops" or "bytes": what the fit's rate counts
-  HockneyFit fit;
+  HockneyFit fit;                       // t(w) = overhead + w / rate on the work unit
+  /// For the flops classes (matmul, conv, depthwise_conv): t = overhead + FLOPs / flops rate +
+  /// bytes / bytes rate (calibrate/fit.h), what the estimator uses; nullopt for bytes classes.
+  std::optional<ComputeMemoryFit> compute_memory;
   std::vector<MicroSample> samples;
 };
 
@@ -105,7 +108,8 @@ Result<CalibrationProfile> load_profile(const std::string& path);
 /// Overlays measured figures on `host`: DRAM bandwidth (and efficiency.memory = 1, since the
 /// figure is already achieved bandwidth), cache-level bandwidths, every op-class fit as
 /// host.op_class_rates[backend][class], matrix efficiency from torch eager's matmul fit rate
-/// against the matrix peak (capped at 1; used by targets without a class fit), the per-kernel
+/// against the matrix peak (capped at 1; used by targets without a class fit) — a class with a
+/// compute + memory fit overlays that fit instead of its Hockney one — the per-kernel
 /// dispatch and per-call overheads by backend, and torch eager's per-op overhead as
 /// kernel_launch_s. Each overlaid
 /// figure's source becomes "measured: graphs calibrate <time> (<what>)". Error

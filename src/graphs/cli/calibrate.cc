@@ -56,14 +56,23 @@ std::string text_report(const CalibrationProfile& p, const std::string& path) {
                        report::bytes(t.bandwidth_bytes_per_s), t.points);
   }
   if (!p.op_classes.empty()) {
-    out += "op classes (Hockney fit t(w) = overhead + w / rate over the measured shapes):\n";
-    report::Table t({"backend", "class", ">shapes", ">rate", ">overhead", ">rms error"});
+    out += "op classes (flops classes: t = overhead + FLOPs / rate + bytes / bytes rate; bytes "
+           "classes: t = overhead + bytes / rate):\n";
+    report::Table t({"backend", "class", ">shapes", ">rate", ">bytes rate", ">overhead", ">rms error"});
     for (const auto& c : p.op_classes) {
-      t.add_row({c.backend, c.op_class, std::to_string(c.fit.samples),
-                 c.work_unit == "bytes" ? report::bytes(c.fit.rate) + "/s"
-                                        : fmt::format("{:.3g} GFLOP/s", c.fit.rate / 1e9),
-                 report::seconds(c.fit.overhead_s),
-                 fmt::format("{:.0f} %", 100 * c.fit.rms_rel_error)});
+      auto flops = [](double r) { return r > 0 ? fmt::format("{:.3g} GFLOP/s", r / 1e9) : std::string("-"); };
+      auto bytes = [](double r) { return r > 0 ? report::bytes(r) + "/s" : std::string("-"); };
+      if (c.compute_memory) {
+        const ComputeMemoryFit& f = *c.compute_memory;
+        t.add_row({c.backend, c.op_class, std::to_string(f.samples), flops(f.flops_per_s),
+                   bytes(f.bytes_per_s), report::seconds(f.overhead_s),
+                   fmt::format("{:.0f} %", 100 * f.rms_rel_error)});
+      } else {
+        t.add_row({c.backend, c.op_class, std::to_string(c.fit.samples),
+                   c.work_unit == "bytes" ? bytes(c.fit.rate) : flops(c.fit.rate), "-",
+                   report::seconds(c.fit.overhead_s),
+                   fmt::format("{:.0f} %", 100 * c.fit.rms_rel_error)});
+      }
     }
     out += t.to_text();
   }

@@ -46,9 +46,11 @@ std::string calibration_class(const KernelWork& w) {
   switch (w.op_class) {
     case OpClass::kConv: return w.gemm ? "conv" : "depthwise_conv";
     case OpClass::kMatMul: return "matmul";
+    case OpClass::kNormalization:
+      // Inference BatchNorm is a per-channel scale and shift (pointwise); the others reduce.
+      return w.anchor_op == "BatchNormalization" ? "elementwise" : "reduction";
     case OpClass::kReduction:
-    case OpClass::kSoftmax:
-    case OpClass::kNormalization: return "reduction";
+    case OpClass::kSoftmax: return "reduction";
     default: return "elementwise";
   }
 }
@@ -58,7 +60,10 @@ namespace {
 const OpClassRate* measured_rate(const MapperTarget& t, const std::string& cls) {
   for (const auto* rates : {t.op_rates, t.fallback_op_rates}) {
     if (!rates) continue;
-    if (auto it = rates->find(cls); it != rates->end() && it->second.rate > 0) return &it->second;
+    if (auto it = rates->find(cls);
+        it != rates->end() && (it->second.rate > 0 || it->second.bytes_per_s > 0)) {
+      return &it->second;
+    }
   }
   return nullptr;
 }
@@ -80,11 +85,15 @@ KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
 
   if (const OpClassRate* r = measured_rate(t, calibration_class(w))) {
     ke.utilization = 1;
+    const double rate_s = [&](double work) { return r->rate > 0 ? work / r->rate : 0; }(
+        r->work_unit == "bytes" ? working_set : w.flops);
     if (r->work_unit == "bytes") {
       ke.compute_s = compute_full_s;
-      ke.memory_s = std::max(working_set / r->rate, memory_full_s);
+      ke.memory_s = std::max(rate_s, memory_full_s);
     } else {
-      ke.compute_s = w.flops / r->rate;
+      // The fitted kernel time (compute + the traffic it does not hide); the cache tier's
+      // streaming time stays a floor.
+      ke.compute_s = rate_s + (r->bytes_per_s > 0 ? working_set / r->bytes_per_s : 0);
       ke.memory_s = memory_full_s;
     }
     ke.overhead_s = std::max(0.0, r->overhead_s - t.call_overhead_s);

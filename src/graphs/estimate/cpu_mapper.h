@@ -30,7 +30,8 @@
 // When the target holds a time model t(w) = overhead + w / rate for the kernel's calibration
 // class (`calibration_class`) through the estimate's backend, that model replaces the peak ×
 // efficiency rate and the threading rule, since it was measured with the backend's own threads:
-//   flops classes (matmul, conv, depthwise_conv): compute_s = FLOPs / rate
+//   flops classes (matmul, conv, depthwise_conv): compute_s = FLOPs / rate + bytes / bytes rate
+//                                                 (the compute + memory fit, calibrate/fit.h)
 //   bytes classes (elementwise, reduction):       memory_s = max(bytes / rate, tier memory time)
 //   overhead_s = max(0, fit overhead − the backend's per-call overhead), the per-call overhead
 //   being charged once per model run (Estimate::overhead_s, roofline.cc), not per kernel.
@@ -90,7 +91,8 @@ const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes);
 /// The calibration class of a kernel (the classes `graphs calibrate` measures): "matmul"
 /// (MatMul/Gemm anchors), "conv" (a convolution run as an implicit GEMM), "depthwise_conv" (a
 /// convolution that is no GEMM: depthwise or narrow grouped), "reduction" (reductions, softmax,
-/// normalizations), "elementwise" (everything else that moves bytes: pointwise, pooling, data
+/// normalizations but BatchNormalization), "elementwise" (everything else that moves bytes:
+/// pointwise, inference BatchNormalization — a per-channel scale and shift — pooling, data
 /// movement).
 std::string calibration_class(const KernelWork& work);
 

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "graphs/analysis/characterize.h"
@@ -45,6 +46,7 @@ inline constexpr double kMinGemmN = 8;
 struct KernelWork {
   int kernel = 0;
   OpClass op_class = OpClass::kOther;
+  std::string anchor_op;        // the anchor node's op type ("Conv", "BatchNormalization")
   bool matrix = false;          // runs on the matrix units (tensor cores, MXU, AMX)
   double flops = 0;
   double macs = 0;

@@ -31,14 +31,17 @@ struct Efficiency {
   double memory = 0.8;       // fraction of DRAM bandwidth reached by streaming kernels
 };
 
-/// A measured time model of one op class through one backend (calibrate/fit.h, Hockney):
-///   t(w) = overhead_s + w / rate,  w = FLOPs (work_unit "flops") or bytes ("bytes").
+/// A measured time model of one op class through one backend (calibrate/fit.h):
+///   t(w) = overhead_s + w / rate [+ bytes / bytes_per_s],
+/// w = FLOPs (work_unit "flops") or bytes ("bytes"); the bytes term (the compute + memory fit of
+/// the flops classes) is absent when bytes_per_s is 0, the work term when rate is 0.
 /// overhead_s is the fixed cost of one call as measured, including the backend's per-inference
 /// call overhead (see HardwareModel::call_overhead_s).
 struct OpClassRate {
   double overhead_s = 0;
-  double rate = 0;              // FLOP/s or bytes/s, > 0
+  double rate = 0;              // FLOP/s or bytes/s; 0: no work term
   std::string work_unit;        // "flops" or "bytes"
+  double bytes_per_s = 0;       // flops classes: the memory term's rate; 0: none
 };
 
 /// A power mode (Jetson nvpmodel, CPU power limit). Fields that are set replace the base ones.
