@@ -361,7 +361,10 @@ TEST(CpuMapperTest, CalibrationClassOfKernels) {
   KernelWork w;
   w.op_class = OpClass::kConv;
   w.gemm = GemmShape{};
+  w.gemm->kernel_elems = 9;
   EXPECT_EQ(calibration_class(w), "conv");
+  w.gemm->kernel_elems = 1;
+  EXPECT_EQ(calibration_class(w), "pointwise_conv");
   w.gemm.reset();  // depthwise: no GEMM
   EXPECT_EQ(calibration_class(w), "depthwise_conv");
   w.op_class = OpClass::kMatMul;

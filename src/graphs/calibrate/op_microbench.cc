@@ -35,7 +35,7 @@ MicroCase conv2d_case(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t r, in
   mc.request = {{"id", mc.id}, {"op", "conv2d"}, {"n", n},         {"c", c},
                 {"h", hw},     {"w", hw},        {"k", k},         {"r", r},
                 {"s", r},      {"stride", stride}, {"pad", pad},   {"groups", groups}};
-  mc.op_class = groups == 1 ? "conv" : "depthwise_conv";
+  mc.op_class = groups != 1 ? "depthwise_conv" : r == 1 ? "pointwise_conv" : "conv";
   const double o = double((hw + 2 * pad - r) / stride + 1);
   const double cg = double(c) / double(groups);
   mc.flops = 2.0 * n * k * o * o * cg * r * r;
@@ -104,13 +104,16 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
     using Conv = std::array<int64_t, 7>;
     std::vector<Conv> convs = {{1, 3, 224, 64, 7, 2, 3},   {1, 64, 56, 64, 3, 1, 1},
                                {1, 128, 28, 128, 3, 1, 1}, {1, 256, 14, 256, 3, 1, 1},
-                               {1, 512, 7, 512, 3, 1, 1},  {1, 64, 56, 256, 1, 1, 0},
-                               {1, 256, 56, 64, 1, 1, 0},  {1, 32, 112, 16, 1, 1, 0},
-                               {1, 96, 28, 32, 1, 1, 0},   {8, 64, 56, 64, 3, 1, 1}};
+                               {1, 512, 7, 512, 3, 1, 1},  {8, 64, 56, 64, 3, 1, 1},
+                               // 1×1 (pointwise): expansions, projections, bottlenecks
+                               {1, 64, 56, 256, 1, 1, 0},  {1, 256, 56, 64, 1, 1, 0},
+                               {1, 32, 112, 16, 1, 1, 0},  {1, 96, 28, 32, 1, 1, 0},
+                               {1, 160, 7, 960, 1, 1, 0},  {8, 128, 28, 512, 1, 1, 0}};
     if (!quick && !inductor) {
       convs.insert(convs.end(), {{1, 128, 56, 128, 3, 2, 1}, {1, 1024, 14, 256, 1, 1, 0},
-                                 {1, 160, 7, 960, 1, 1, 0},  {8, 256, 14, 256, 3, 1, 1},
-                                 {8, 128, 28, 512, 1, 1, 0}, {1, 3, 224, 32, 3, 2, 1}});
+                                 {1, 16, 112, 96, 1, 1, 0},  {8, 256, 14, 256, 3, 1, 1},
+                                 {1, 512, 28, 1024, 1, 2, 0}, {1, 3, 224, 32, 3, 2, 1},
+                                 {1, 40, 28, 240, 1, 1, 0},  {1, 960, 7, 160, 1, 1, 0}});
     }
     for (const auto& v : convs) s.push_back(conv2d_case(v[0], v[1], v[2], v[3], v[4], v[5], v[6], 1));
     // Depthwise (n, c, hw, r, stride): MobileNet / EfficientNet stages.

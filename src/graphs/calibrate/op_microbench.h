@@ -9,7 +9,8 @@
 //                   oh = (h + 2·pad − r)/stride + 1 (same for ow)
 //                                              FLOPs = 2·n·k·oh·ow·(c/g)·r·s
 //                                              bytes = 4·(n·c·h·w + k·(c/g)·r·s + k + n·k·oh·ow)
-//                   g = 1 is the class "conv", g = c = k (depthwise) the class "depthwise_conv"
+//                   g = 1 is the class "conv" (r > 1) or "pointwise_conv" (1×1), g = c = k
+//                   (depthwise) the class "depthwise_conv"
 //   add             a + b over numel elements  FLOPs = numel, bytes = 12·numel
 //   softmax         [rows, cols] over the last axis
 //                                              FLOPs = 5·rows·cols (max, sub, exp, sum, div)
@@ -21,7 +22,7 @@
 // estimator's KernelWork::bytes() counts a kernel's boundary.
 //
 // Fits (calibrate/fit.h, Hockney): per backend and class, t(w) = overhead_s + w / rate, with w
-// the FLOPs for matmul/conv/depthwise_conv and the bytes for elementwise/reduction, t the
+// the FLOPs for matmul/conv/pointwise_conv/depthwise_conv and the bytes for elementwise/reduction, t the
 // fastest chunk's per-call time (the least disturbed by other work on the machine: on a loaded
 // machine OpenMP threads that wait for a descheduled sibling inflate medians by orders of
 // magnitude; the median is kept beside it).

@@ -44,7 +44,9 @@ const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes) {
 
 std::string calibration_class(const KernelWork& w) {
   switch (w.op_class) {
-    case OpClass::kConv: return w.gemm ? "conv" : "depthwise_conv";
+    case OpClass::kConv:
+      if (!w.gemm) return "depthwise_conv";
+      return w.gemm->kernel_elems == 1 ? "pointwise_conv" : "conv";
     case OpClass::kMatMul: return "matmul";
     case OpClass::kNormalization:
       // Inference BatchNorm is a per-channel scale and shift (pointwise); the others reduce.

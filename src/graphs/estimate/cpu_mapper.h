@@ -89,7 +89,11 @@ CpuTarget resolve_cpu_target(const HardwareModel& hw);
 const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes);
 
 /// The calibration class of a kernel (the classes `graphs calibrate` measures): "matmul"
-/// (MatMul/Gemm anchors), "conv" (a convolution run as an implicit GEMM), "depthwise_conv" (a
+/// (MatMul/Gemm anchors), "conv" (a convolution run as an implicit GEMM, kernel larger than
+/// 1×1), "pointwise_conv" (a 1×1 convolution: a plain GEMM, which runtimes often route to other
+/// kernels — PyTorch runs 1×1 convolutions single-threaded below batch 16 through its native
+/// im2col + GEMM path, not oneDNN, aten/src/ATen/native/Convolution.cpp use_mkldnn),
+/// "depthwise_conv" (a
 /// convolution that is no GEMM: depthwise or narrow grouped), "reduction" (reductions, softmax,
 /// normalizations but BatchNormalization), "elementwise" (everything else that moves bytes:
 /// pointwise, inference BatchNormalization — a per-channel scale and shift — pooling, data

@@ -88,6 +88,7 @@ std::optional<GemmShape> conv_like(const Graph& g, const Node& n, std::size_t x,
   s.m = static_cast<double>(od[0]) * product(od, 2, od.size());
   s.n = static_cast<double>(wd[0]) / groups;
   s.k = product(wd, 1, wd.size());
+  s.kernel_elems = product(wd, 2, wd.size());
   if (s.n < kMinGemmN) return std::nullopt;
   // The implicit im2col matrix [M, K] the tiles read (each input element up to ∏kernel times).
   s.a_bytes = s.batch * s.m * s.k * dtype_bits(p.map(*xv)) / 8.0;

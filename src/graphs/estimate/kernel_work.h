@@ -35,6 +35,7 @@ struct GemmShape {
   double k = 1;
   double a_bytes = 0;  // the A operand (activations) as read once
   double b_bytes = 0;  // the B operand (weights) as read once
+  double kernel_elems = 0;  // a convolution's ∏ kernel spatial dims (1 for 1×1); 0 for matmuls
   double macs() const { return batch * m * n * k; }
 };
 

@@ -64,10 +64,10 @@ struct Prediction {
   std::map<std::string, double> class_latency_s;  // coarse classes (aten_op_class's)
 };
 
-// The estimator's calibration class folded to what the profiler can tell apart: depthwise
-// convolutions run through the same aten convolution ops as dense ones.
+// The estimator's calibration class folded to what the profiler can tell apart: depthwise and
+// 1×1 convolutions run through the same aten convolution ops as dense ones.
 std::string coarse_class(const std::string& calibration) {
-  return calibration == "depthwise_conv" ? "conv" : calibration;
+  return calibration == "depthwise_conv" || calibration == "pointwise_conv" ? "conv" : calibration;
 }
 
 Result<Prediction> predict(const std::string& model, const ValidateSettings& s,
