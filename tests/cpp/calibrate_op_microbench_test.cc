@@ -30,6 +30,10 @@ TEST(OpMicrobenchTest, WorkIsCountedAsDocumented) {
   EXPECT_DOUBLE_EQ(stem.bytes, 4.0 * (3 * 224 * 224 + 64 * 3 * 49 + 64 + 64 * 112 * 112));
   EXPECT_EQ(stem.op_class, "conv");
   EXPECT_EQ(conv2d_case(1, 64, 56, 256, 1, 1, 0, 1).op_class, "pointwise_conv");
+  EXPECT_EQ(conv2d_case(1, 104, 28, 104, 3, 1, 1, 13).op_class, "grouped_conv");  // 8 per group
+  const MicroCase tr = transpose_case(2, 58, 784);
+  EXPECT_EQ(tr.op_class, "data_movement");
+  EXPECT_DOUBLE_EQ(tr.bytes, 8.0 * 2 * 58 * 784);
 
   // Depthwise 3×3 over 144 channels of 56²: each output reads 9 inputs of its own channel.
   const MicroCase dw = conv2d_case(1, 144, 56, 144, 3, 1, 1, 144);
@@ -52,8 +56,9 @@ TEST(OpMicrobenchTest, SuitesCoverEveryClassAndIdsAreUnique) {
         if (!c.op_class.empty()) classes.insert(c.op_class);
       }
       EXPECT_TRUE(ids.count("noop")) << backend;
-      EXPECT_EQ(classes, (std::set<std::string>{"matmul", "conv", "pointwise_conv", "depthwise_conv",
-                                                "elementwise", "reduction"}))
+      EXPECT_EQ(classes, (std::set<std::string>{"matmul", "conv", "pointwise_conv", "grouped_conv",
+                                                "depthwise_conv", "elementwise", "data_movement",
+                                                "reduction"}))
           << backend;
       if (backend != "torch") EXPECT_TRUE(ids.count("chain/33")) << backend;
     }
@@ -152,11 +157,12 @@ TEST(OpMicrobenchTest, ThroughAWorkerTheFitsRecoverTheWorkersRates) {
   EXPECT_EQ(run.versions.value("fake", ""), "1");
   std::vector<std::string> notes;
   auto classes = fit_op_classes("onnxruntime", cases, run.results, notes);
-  ASSERT_EQ(classes.size(), 6u);
+  ASSERT_EQ(classes.size(), 8u);
   // The fake worker's figures: class → (overhead s, rate per s).
   const std::map<std::string, std::pair<double, double>> truth = {
       {"matmul", {20e-6, 50e9}},  {"conv", {30e-6, 40e9}},    {"depthwise_conv", {10e-6, 8e9}},
-      {"pointwise_conv", {25e-6, 30e9}},
+      {"pointwise_conv", {25e-6, 30e9}}, {"grouped_conv", {15e-6, 20e9}},
+      {"data_movement", {4e-6, 15e9}},
       {"elementwise", {5e-6, 20e9}}, {"reduction", {6e-6, 10e9}}};
   for (const auto& c : classes) {
     const auto& [overhead, rate] = truth.at(c.op_class);

@@ -365,6 +365,8 @@ TEST(CpuMapperTest, CalibrationClassOfKernels) {
   EXPECT_EQ(calibration_class(w), "conv");
   w.gemm->kernel_elems = 1;
   EXPECT_EQ(calibration_class(w), "pointwise_conv");
+  w.gemm->batch = 13;  // groups
+  EXPECT_EQ(calibration_class(w), "grouped_conv");
   w.gemm.reset();  // depthwise: no GEMM
   EXPECT_EQ(calibration_class(w), "depthwise_conv");
   w.op_class = OpClass::kMatMul;
@@ -373,7 +375,9 @@ TEST(CpuMapperTest, CalibrationClassOfKernels) {
     w.op_class = c;
     EXPECT_EQ(calibration_class(w), "reduction");
   }
-  for (OpClass c : {OpClass::kElementwise, OpClass::kPooling, OpClass::kDataMovement}) {
+  w.op_class = OpClass::kDataMovement;
+  EXPECT_EQ(calibration_class(w), "data_movement");
+  for (OpClass c : {OpClass::kElementwise, OpClass::kPooling}) {
     w.op_class = c;
     EXPECT_EQ(calibration_class(w), "elementwise");
   }
@@ -444,6 +448,24 @@ TEST(CpuMapperTest, InductorFallsBackToEagerRatesForExternKernels) {
   EXPECT_NEAR(estimate_kernel(small, t).memory_s, 1 * kMiB / 20e9, 1e-15);
   // ONNX Runtime never borrows torch's figures.
   EXPECT_EQ(target(hw, "onnxruntime").fallback_op_rates, nullptr);
+}
+
+// A profile without the finer class serves it with the broader one.
+TEST(CpuMapperTest, MissingFinerClassUsesTheBroaderOne) {
+  HardwareModel hw = test_cpu();
+  hw.op_class_rates["onnxruntime"]["conv"] = {0, 50e9, "flops"};
+  hw.op_class_rates["onnxruntime"]["elementwise"] = {0, 10e9, "bytes"};
+  KernelWork grouped;
+  grouped.op_class = OpClass::kConv;
+  grouped.matrix = true;
+  grouped.gemm = GemmShape{};
+  grouped.gemm->batch = 4;
+  grouped.flops = 1e9;
+  const MapperTarget t = target(hw, "onnxruntime");
+  EXPECT_NEAR(estimate_kernel(grouped, t).compute_s, 1e9 / 50e9, 1e-15);
+  KernelWork copy = stream_work(64 * kMiB);
+  copy.op_class = OpClass::kDataMovement;
+  EXPECT_NEAR(estimate_kernel(copy, t).memory_s, 64 * kMiB / 10e9, 1e-12);
 }
 
 }  // namespace

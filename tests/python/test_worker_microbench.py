@@ -18,6 +18,7 @@ CASES = [
      "r": 3, "s": 3, "stride": 2, "pad": 1, "groups": 4},
     {"id": "add/256", "op": "add", "numel": 256},
     {"id": "softmax/4x16", "op": "softmax", "rows": 4, "cols": 16},
+    {"id": "transpose/2x3x4", "op": "transpose", "a": 2, "b": 3, "c": 4},
     {"id": "noop", "op": "noop"},
     {"id": "chain/4", "op": "chain", "length": 4},
 ]

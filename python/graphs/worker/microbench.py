@@ -74,6 +74,13 @@ def _softmax(c: dict, u: Callable) -> Case:
                 lambda h: [h.make_node("Softmax", ["x0"], ["y"], axis=-1)])
 
 
+def _transpose(c: dict, u: Callable) -> Case:
+    """X[a, b, c] → Y[b, a, c], materialized: the copy a channel shuffle or a head split does."""
+    return Case([u(c["a"], c["b"], c["c"])], [],
+                lambda t, w: lambda x: x.transpose(0, 1).contiguous(),
+                lambda h: [h.make_node("Transpose", ["x0"], ["y"], perm=[1, 0, 2])])
+
+
 def _chain(length: int, u: Callable) -> Case:
     """`length` dependent one-element adds, y = x + 1 + 1 …, in one call."""
     import numpy as np
@@ -99,6 +106,7 @@ OPS: dict[str, tuple[dict[str, int], Callable]] = {
                 "groups": 1}, _conv2d),
     "add": ({"numel": 1}, _add),
     "softmax": ({"rows": 1, "cols": 1}, _softmax),
+    "transpose": ({"a": 1, "b": 1, "c": 1}, _transpose),
     "noop": ({}, lambda c, u: _chain(1, u)),
     "chain": ({"length": 1}, lambda c, u: _chain(c["length"], u)),
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "graphs/bench/worker_process.h"
+#include "graphs/estimate/kernel_work.h"
 #include "graphs/bench/statistics.h"
 
 namespace graphs {
@@ -35,7 +36,9 @@ MicroCase conv2d_case(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t r, in
   mc.request = {{"id", mc.id}, {"op", "conv2d"}, {"n", n},         {"c", c},
                 {"h", hw},     {"w", hw},        {"k", k},         {"r", r},
                 {"s", r},      {"stride", stride}, {"pad", pad},   {"groups", groups}};
-  mc.op_class = groups != 1 ? "depthwise_conv" : r == 1 ? "pointwise_conv" : "conv";
+  mc.op_class = groups == 1                   ? (r == 1 ? "pointwise_conv" : "conv")
+                : double(k) / groups >= kMinGemmN ? "grouped_conv"
+                                                  : "depthwise_conv";
   const double o = double((hw + 2 * pad - r) / stride + 1);
   const double cg = double(c) / double(groups);
   mc.flops = 2.0 * n * k * o * o * cg * r * r;
@@ -61,6 +64,15 @@ MicroCase softmax_case(int64_t rows, int64_t cols) {
   c.flops = 5.0 * rows * cols;
   c.bytes = 2 * kF32 * double(rows) * cols;
   return c;
+}
+
+MicroCase transpose_case(int64_t a, int64_t b, int64_t c) {
+  MicroCase mc;
+  mc.id = fmt::format("transpose/{}x{}x{}", a, b, c);
+  mc.request = {{"id", mc.id}, {"op", "transpose"}, {"a", a}, {"b", b}, {"c", c}};
+  mc.op_class = "data_movement";
+  mc.bytes = 2 * kF32 * double(a) * b * c;
+  return mc;
 }
 
 MicroCase noop_case() {
@@ -120,8 +132,14 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
     using Dw = std::array<int64_t, 5>;
     std::vector<Dw> dws = {{1, 32, 112, 3, 1}, {1, 144, 56, 3, 1}, {1, 192, 28, 3, 1},
                            {1, 384, 14, 3, 1}, {1, 960, 7, 3, 1},  {8, 144, 56, 3, 1},
-                           {1, 672, 14, 5, 1}};
-    if (!quick && !inductor) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 384, 14, 3, 1}, {1, 240, 28, 5, 1}});
+                           {1, 672, 14, 5, 1}, {8, 32, 112, 3, 1}, {8, 384, 14, 3, 1}};
+    if (!quick && !inductor) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 672, 14, 5, 1}, {1, 240, 28, 5, 1}});
+    // Grouped (n, c, hw, groups): RegNet's group width 8–16, ResNeXt's 32 groups.
+    using Grouped = std::array<int64_t, 4>;
+    std::vector<Grouped> grouped = {{1, 48, 56, 6},  {1, 104, 28, 13}, {1, 208, 14, 26},
+                                    {1, 440, 7, 55}, {8, 104, 28, 13}, {1, 128, 56, 32}};
+    if (!quick && !inductor) grouped.insert(grouped.end(), {{8, 208, 14, 26}, {1, 256, 28, 32}});
+    for (const auto& v : grouped) s.push_back(conv2d_case(v[0], v[1], v[2], v[1], 3, 1, 1, v[3]));
     for (const auto& v : dws) {
       s.push_back(conv2d_case(v[0], v[1], v[2], v[1], v[3], v[4], v[3] / 2, v[1]));
     }
@@ -129,6 +147,12 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
   {
     const int64_t top = quick ? (int64_t{1} << 22) : (int64_t{1} << 24);
     for (int64_t n = 4096; n <= top; n *= quick ? 8 : 4) s.push_back(add_case(n));
+    // Copies of a transpose: channel shuffles (groups × channels/group × spatial) and head splits
+    // (tokens × heads × head size).
+    for (auto [a, b, c] : std::vector<std::array<int64_t, 3>>{
+             {2, 58, 784}, {2, 116, 196}, {128, 12, 64}, {16, 116, 784}, {1024, 12, 64}}) {
+      s.push_back(transpose_case(a, b, c));
+    }
     for (auto [r, c] : std::vector<std::array<int64_t, 2>>{
              {1, 1000}, {12 * 128, 128}, {64, 4096}, {8 * 12 * 128, 128}, {1024, 1024}}) {
       s.push_back(softmax_case(r, c));
@@ -242,7 +266,10 @@ std::vector<OpClassCalibration> fit_op_classes(const std::string& backend_key,
       OpClassCalibration oc;
       oc.op_class = c.op_class;
       oc.backend = backend_key;
-      oc.work_unit = (c.op_class == "elementwise" || c.op_class == "reduction") ? "bytes" : "flops";
+      oc.work_unit = (c.op_class == "elementwise" || c.op_class == "reduction" ||
+                      c.op_class == "data_movement")
+                         ? "bytes"
+                         : "flops";
       by_class[c.op_class] = oc;
     }
     if (!r.median_s) {

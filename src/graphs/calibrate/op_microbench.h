@@ -9,9 +9,12 @@
 //                   oh = (h + 2·pad − r)/stride + 1 (same for ow)
 //                                              FLOPs = 2·n·k·oh·ow·(c/g)·r·s
 //                                              bytes = 4·(n·c·h·w + k·(c/g)·r·s + k + n·k·oh·ow)
-//                   g = 1 is the class "conv" (r > 1) or "pointwise_conv" (1×1), g = c = k
-//                   (depthwise) the class "depthwise_conv"
+//                   g = 1 is the class "conv" (r > 1) or "pointwise_conv" (1×1); g > 1 with
+//                   k/g ≥ kMinGemmN output channels per group "grouped_conv" (ResNeXt, RegNet),
+//                   fewer (depthwise) "depthwise_conv"
 //   add             a + b over numel elements  FLOPs = numel, bytes = 12·numel
+//   transpose       X[a,b,c] → Y[b,a,c] materialized (a channel shuffle, a head split)
+//                                              FLOPs = 0, bytes = 8·a·b·c
 //   softmax         [rows, cols] over the last axis
 //                                              FLOPs = 5·rows·cols (max, sub, exp, sum, div)
 //                                              bytes = 8·rows·cols (one read, one write)
@@ -22,7 +25,8 @@
 // estimator's KernelWork::bytes() counts a kernel's boundary.
 //
 // Fits (calibrate/fit.h, Hockney): per backend and class, t(w) = overhead_s + w / rate, with w
-// the FLOPs for matmul/conv/pointwise_conv/depthwise_conv and the bytes for elementwise/reduction, t the
+// the FLOPs for the convolution classes and matmul, the bytes for elementwise, data_movement and
+// reduction, t the
 // fastest chunk's per-call time (the least disturbed by other work on the machine: on a loaded
 // machine OpenMP threads that wait for a descheduled sibling inflate medians by orders of
 // magnitude; the median is kept beside it).
@@ -71,6 +75,7 @@ MicroCase conv2d_case(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t r, in
                       int64_t pad, int64_t groups);
 MicroCase add_case(int64_t numel);
 MicroCase softmax_case(int64_t rows, int64_t cols);
+MicroCase transpose_case(int64_t a, int64_t b, int64_t c);
 MicroCase noop_case();
 MicroCase chain_case(int64_t length);
 

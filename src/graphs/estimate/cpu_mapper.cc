@@ -46,7 +46,9 @@ std::string calibration_class(const KernelWork& w) {
   switch (w.op_class) {
     case OpClass::kConv:
       if (!w.gemm) return "depthwise_conv";
+      if (w.gemm->batch > 1) return "grouped_conv";
       return w.gemm->kernel_elems == 1 ? "pointwise_conv" : "conv";
+    case OpClass::kDataMovement: return "data_movement";
     case OpClass::kMatMul: return "matmul";
     case OpClass::kNormalization:
       // Inference BatchNorm is a per-channel scale and shift (pointwise); the others reduce.
@@ -59,12 +61,22 @@ std::string calibration_class(const KernelWork& w) {
 
 namespace {
 
-const OpClassRate* measured_rate(const MapperTarget& t, const std::string& cls) {
-  for (const auto* rates : {t.op_rates, t.fallback_op_rates}) {
-    if (!rates) continue;
-    if (auto it = rates->find(cls);
-        it != rates->end() && (it->second.rate > 0 || it->second.bytes_per_s > 0)) {
-      return &it->second;
+// The class a profile without `cls` is asked for instead (profiles written before a class was
+// measured): a 1×1 or grouped convolution is a convolution, a copy is elementwise traffic.
+std::string broader_class(const std::string& cls) {
+  if (cls == "pointwise_conv" || cls == "grouped_conv") return "conv";
+  if (cls == "data_movement") return "elementwise";
+  return "";
+}
+
+const OpClassRate* measured_rate(const MapperTarget& t, std::string cls) {
+  for (; !cls.empty(); cls = broader_class(cls)) {
+    for (const auto* rates : {t.op_rates, t.fallback_op_rates}) {
+      if (!rates) continue;
+      if (auto it = rates->find(cls);
+          it != rates->end() && (it->second.rate > 0 || it->second.bytes_per_s > 0)) {
+        return &it->second;
+      }
     }
   }
   return nullptr;

@@ -93,11 +93,14 @@ const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes);
 /// 1×1), "pointwise_conv" (a 1×1 convolution: a plain GEMM, which runtimes often route to other
 /// kernels — PyTorch runs 1×1 convolutions single-threaded below batch 16 through its native
 /// im2col + GEMM path, not oneDNN, aten/src/ATen/native/Convolution.cpp use_mkldnn),
+/// "grouped_conv" (groups > 1 with enough channels per group for a GEMM: ResNeXt, RegNet),
 /// "depthwise_conv" (a
 /// convolution that is no GEMM: depthwise or narrow grouped), "reduction" (reductions, softmax,
 /// normalizations but BatchNormalization), "elementwise" (everything else that moves bytes:
-/// pointwise, inference BatchNormalization — a per-channel scale and shift — pooling, data
-/// movement).
+/// pointwise, inference BatchNormalization — a per-channel scale and shift — pooling),
+/// "data_movement" (Transpose, Concat, Slice, Gather…: copies). A profile without the class
+/// serves it with the broader one: pointwise_conv and grouped_conv → conv, data_movement →
+/// elementwise.
 std::string calibration_class(const KernelWork& work);
 
 /// One kernel on a CPU target (`target.kind` is kCpu; `target.cpu` filled by resolve_target).

@@ -151,7 +151,8 @@ def run(req):
 
 # class → (overhead s, rate per s); tests/cpp/calibrate_op_microbench_test.cc expects these.
 FAKE_RATES = {"matmul": (20e-6, 50e9), "conv": (30e-6, 40e9), "depthwise_conv": (10e-6, 8e9),
-              "pointwise_conv": (25e-6, 30e9),
+              "pointwise_conv": (25e-6, 30e9), "grouped_conv": (15e-6, 20e9),
+              "data_movement": (4e-6, 15e9),
               "elementwise": (5e-6, 20e9), "reduction": (6e-6, 10e9)}
 
 
@@ -170,10 +171,15 @@ def microbench_time(case):
         oh = (case["h"] + 2 * case["pad"] - case["r"]) // case["stride"] + 1
         ow = (case["w"] + 2 * case["pad"] - case["s"]) // case["stride"] + 1
         flops = 2.0 * case["n"] * k * oh * ow * (c // g) * case["r"] * case["s"]
-        cls = "depthwise_conv" if g != 1 else "pointwise_conv" if case["r"] * case["s"] == 1 else "conv"
+        if g == 1:
+            cls = "pointwise_conv" if case["r"] * case["s"] == 1 else "conv"
+        else:
+            cls = "grouped_conv" if k // g >= 8 else "depthwise_conv"
         return (cls, flops), None
     if op == "add":
         return ("elementwise", 12.0 * case["numel"]), None
+    if op == "transpose":
+        return ("data_movement", 8.0 * case["a"] * case["b"] * case["c"]), None
     if op == "softmax":
         return ("reduction", 8.0 * case["rows"] * case["cols"]), None
     return None, f"ValueError: unknown op {op!r}"
