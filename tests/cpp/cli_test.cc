@@ -35,9 +35,12 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  CliRun run(const std::string& args) {
+  CliRun run(const std::string& args) { return run_env("", args); }
+
+  // `env` is prepended to the command: NAME=VALUE pairs, each followed by a space.
+  CliRun run_env(const std::string& env, const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = std::string(GRAPHS_CLI_PATH) + " " + args + " >" + out.string() +
+    const std::string cmd = env + std::string(GRAPHS_CLI_PATH) + " " + args + " >" + out.string() +
                             " 2>" + err.string();
     const int status = std::system(cmd.c_str());
     CliRun r;
@@ -175,6 +178,39 @@ TEST_F(CliTest, UnknownHardwareSuggests) {
   const CliRun r = run("analyze resnet18 --hardware h100");
   expect_one_line_error(r, "unknown hardware 'h100'; did you mean ");
   EXPECT_NE(r.err.find("h100-sxm5-80gb"), std::string::npos) << r.err;
+}
+
+// --validate / validate / calibrate: bad input is refused before any worker starts.
+TEST_F(CliTest, ValidateAndCalibrateBadInput) {
+  expect_one_line_error(run("analyze resnet18 --validate --format html"), "not html");
+  expect_one_line_error(run("analyze resnet18 --conversions EAGER"), "--conversions needs --validate");
+  const CliRun conv = run("analyze resnet18 --validate --conversions EAGER,COMPILE_INDUCTOR");
+  expect_one_line_error(conv, "COMPILE_INDUCTOR");
+  EXPECT_NE(conv.err.find("COMPILE_INDUCTOR_DEFAULT"), std::string::npos) << conv.err;
+  EXPECT_TRUE(conv.out.empty()) << conv.out;  // nothing half-printed
+  expect_one_line_error(run("validate --no-history"), "--measured");
+  expect_one_line_error(run("validate --measured " + (dir_ / "none.jsonl").string() + " --no-history"),
+                        "none.jsonl");
+  expect_one_line_error(run("validate resnet18 --graph nonsense --no-history"), "SOURCE=GRAPH");
+  const CliRun cal = run("calibrate --backends torch,tensorrt --no-memory");
+  expect_one_line_error(cal, "unknown backend 'tensorrt'");
+}
+
+// One flag, predicted and measured side by side: analyze MODEL --validate through the fake
+// worker (no torch needed), the history in a temp file.
+TEST_F(CliTest, AnalyzeValidatePrintsBothSides) {
+  const std::string env = "GRAPHS_WORKER_COMMAND='python3 " + std::string(GRAPHS_TEST_DATA_DIR) +
+                          "/bench/fake_worker.py' GRAPHS_HISTORY_PATH=" + (dir_ / "h.sqlite").string() + " ";
+  const CliRun r = run_env(env, "analyze resnet18 --validate --conversions EAGER,ONNX_CPU");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("graphs validate on host"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ONNX_CPU"), std::string::npos);
+  EXPECT_NE(r.out.find("within"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "h.sqlite"));
+  const CliRun j = run_env(env, "analyze resnet18 --validate --conversions EAGER --format json");
+  ASSERT_EQ(j.exit_status, 0) << j.err;
+  EXPECT_NE(j.out.find("\"validation\""), std::string::npos);
+  EXPECT_NE(j.out.find("\"analysis\""), std::string::npos);
 }
 
 TEST_F(CliTest, UnknownPrecision) {
