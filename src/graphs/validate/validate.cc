@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -396,6 +397,23 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
                    {"batch", runs.empty() ? s.bench.batch : runs.front().batch},
                    {"seq_len", runs.empty() ? s.bench.seq_len : runs.front().seq_len}};
 
+  // A calibration measured at another thread count predicts another machine.
+  json warnings = json::array();
+  if (s.hardware == "host") {
+    if (auto prof = load_profile(default_profile_path(fingerprint)); prof.ok()) {
+      const int threads = s.bench.threads > 0
+                              ? s.bench.threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      if (prof->threads != threads && s.measured_files.empty()) {
+        warnings.push_back(fmt::format(
+            "the calibration profile was measured with {} thread(s), this run uses {}: run "
+            "graphs calibrate --threads {} (or validate --threads {})",
+            prof->threads, threads, threads, prof->threads));
+      }
+    }
+  }
+  report.header["warnings"] = warnings;
+
   std::optional<HistoryStore> history;
   if (s.record_history) {
     auto store = HistoryStore::open(s.history_path.empty() ? HistoryStore::default_path()
@@ -517,7 +535,11 @@ std::string render_validation_text(const ValidationReport& report) {
   auto secs = [](const std::optional<double>& v) {
     return v ? report::seconds(*v) : std::string("-");
   };
-  std::string out = fmt::format(
+  std::string out;
+  for (const auto& w : report.header.value("warnings", json::array())) {
+    out += "warning: " + w.get<std::string>() + "\n";
+  }
+  out += fmt::format(
       "graphs validate on {} ({}), batch {}, commit {}\n",
       report.header.value("hardware_id", ""), report.header.value("hardware_name", ""),
       report.header.value("batch", 1), report.header.value("git_commit", ""));
