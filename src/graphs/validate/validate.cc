@@ -160,14 +160,18 @@ json ValidationRow::to_json() const {
 json summarize_errors(const std::vector<ValidationRow>& rows) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<double>> errors;
+  std::map<std::pair<std::string, int64_t>, std::vector<double>> by_batch;
+  std::set<int64_t> batches;
   for (const auto& r : rows) {
     if (!r.error_rel) continue;
     if (!errors.count(r.conversion)) order.push_back(r.conversion);
     errors[r.conversion].push_back(std::abs(*r.error_rel));
+    by_batch[{r.conversion, r.batch}].push_back(std::abs(*r.error_rel));
+    batches.insert(r.batch);
   }
   json out = json::array();
   std::vector<double> all;
-  auto entry = [](const std::string& name, const std::vector<double>& e) {
+  auto entry = [](const std::string& name, const std::vector<double>& e, json batch) {
     double sum = 0;
     int within = 0;
     for (double x : e) {
@@ -175,16 +179,24 @@ json summarize_errors(const std::vector<ValidationRow>& rows) {
       within += x <= kWithinBand ? 1 : 0;
     }
     return json{{"conversion", name},
+                {"batch", batch},
                 {"cases", e.size()},
                 {"mape", sum / static_cast<double>(e.size())},
                 {"median_abs_error_rel", bench::median_of(e)},
                 {"share_within_15_percent", within / static_cast<double>(e.size())}};
   };
   for (const auto& c : order) {
-    out.push_back(entry(c, errors[c]));
+    out.push_back(entry(c, errors[c], nullptr));
     all.insert(all.end(), errors[c].begin(), errors[c].end());
   }
-  if (!all.empty()) out.push_back(entry("all", all));
+  if (!all.empty()) out.push_back(entry("all", all, nullptr));
+  if (batches.size() > 1) {  // the same per batch size
+    for (const auto& c : order) {
+      for (int64_t b : batches) {
+        if (auto it = by_batch.find({c, b}); it != by_batch.end()) out.push_back(entry(c, it->second, b));
+      }
+    }
+  }
   return out;
 }
 
@@ -558,9 +570,11 @@ std::string render_validation_text(const ValidationReport& report) {
   const json summary = summarize_errors(report.rows);
   if (!summary.empty()) {
     out += "\nerror by conversion (|predicted − measured| / measured)\n";
-    report::Table s({"conversion", ">cases", ">MAPE", ">median |error|", ">within ±15 %"});
+    report::Table s({"conversion", ">batch", ">cases", ">MAPE", ">median |error|", ">within ±15 %"});
     for (const auto& e : summary) {
-      s.add_row({e["conversion"].get<std::string>(), std::to_string(e["cases"].get<int>()),
+      s.add_row({e["conversion"].get<std::string>(),
+                 e["batch"].is_null() ? "all" : std::to_string(e["batch"].get<int64_t>()),
+                 std::to_string(e["cases"].get<int>()),
                  fmt::format("{:.1f} %", 100 * e["mape"].get<double>()),
                  fmt::format("{:.1f} %", 100 * e["median_abs_error_rel"].get<double>()),
                  fmt::format("{:.0f} %", 100 * e["share_within_15_percent"].get<double>())});

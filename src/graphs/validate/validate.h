@@ -108,7 +108,8 @@ struct ValidationReport {
   nlohmann::json to_json() const;  // {"schema_version": 1, "header", "rows", "summary"}
 };
 
-/// Summary per conversion: cases, MAPE, median |error|, share within ±15 %.
+/// Summary per conversion: cases, MAPE, median |error|, share within ±15 % ("batch": null), then
+/// "all" conversions; when the rows span several batch sizes, the same per conversion × batch.
 nlohmann::json summarize_errors(const std::vector<ValidationRow>& rows);
 
 using ValidateProgress = std::function<void(const std::string& model,
