@@ -90,7 +90,8 @@ TEST(MapperTest, GpuFullWaveIsFullyUtilized) {
 // Decode-like GEMV (M = 1): DRAM-bound whatever the tile; the mapper keeps the best-utilized one,
 // the 16-row skinny tile (15/16 of it idle), with split-K filling the SMs.
 TEST(MapperTest, GpuSkinnyGemmIsMemoryBound) {
-  const MapperTarget t = target(get("h100-sxm5-80gb"));
+  const HardwareModel hw = get("h100-sxm5-80gb");  // outlives t, which points at it
+  const MapperTarget t = target(hw);
   const KernelEstimate k = estimate_kernel(gemm_work(1, 4096, 4096), t);
   EXPECT_EQ(k.tile_m, 16);
   EXPECT_LE(k.utilization, 1.0 / 16 + 1e-12);
@@ -102,7 +103,8 @@ TEST(MapperTest, GpuSkinnyGemmIsMemoryBound) {
 // max(1, 128) cycles → utilization 1/128. K = 100 pads to 128 → 100/128 with M split over the
 // 8 arrays (4096 rows / 8 = 512 cycles ≥ 128).
 TEST(MapperTest, SystolicArrayPaddingAndStreaming) {
-  const MapperTarget t = target(get("tpu-v4"));
+  const HardwareModel hw = get("tpu-v4");  // outlives t, which points at it
+  const MapperTarget t = target(hw);
   EXPECT_NEAR(estimate_kernel(gemm_work(1, 4096, 4096), t).utilization, 1.0 / 128, 1e-12);
   EXPECT_NEAR(estimate_kernel(gemm_work(4096, 128, 100), t).utilization, 100.0 / 128, 1e-12);
   EXPECT_NEAR(estimate_kernel(gemm_work(4096, 4096, 4096), t).utilization, 1.0, 1e-12);
