@@ -34,6 +34,11 @@ TEST(OpMicrobenchTest, WorkIsCountedAsDocumented) {
   const MicroCase tr = transpose_case(2, 58, 784);
   EXPECT_EQ(tr.op_class, "data_movement");
   EXPECT_DOUBLE_EQ(tr.bytes, 8.0 * 2 * 58 * 784);
+  // ResNet's stem pool: 64×112² → 64×56² with a 3×3 window.
+  const MicroCase mp = maxpool2d_case(1, 64, 112, 3, 2, 1);
+  EXPECT_EQ(mp.op_class, "pooling");
+  EXPECT_DOUBLE_EQ(mp.bytes, 4.0 * (64 * 112 * 112 + 64 * 56 * 56));
+  EXPECT_DOUBLE_EQ(mp.flops, 64.0 * 56 * 56 * 9);
 
   // Depthwise 3×3 over 144 channels of 56²: each output reads 9 inputs of its own channel.
   const MicroCase dw = conv2d_case(1, 144, 56, 144, 3, 1, 1, 144);
@@ -58,7 +63,7 @@ TEST(OpMicrobenchTest, SuitesCoverEveryClassAndIdsAreUnique) {
       EXPECT_TRUE(ids.count("noop")) << backend;
       EXPECT_EQ(classes, (std::set<std::string>{"matmul", "conv", "pointwise_conv", "grouped_conv",
                                                 "depthwise_conv", "elementwise", "data_movement",
-                                                "reduction"}))
+                                                "pooling", "reduction"}))
           << backend;
       if (backend != "torch") EXPECT_TRUE(ids.count("chain/33")) << backend;
     }
@@ -157,12 +162,12 @@ TEST(OpMicrobenchTest, ThroughAWorkerTheFitsRecoverTheWorkersRates) {
   EXPECT_EQ(run.versions.value("fake", ""), "1");
   std::vector<std::string> notes;
   auto classes = fit_op_classes("onnxruntime", cases, run.results, notes);
-  ASSERT_EQ(classes.size(), 8u);
+  ASSERT_EQ(classes.size(), 9u);
   // The fake worker's figures: class → (overhead s, rate per s).
   const std::map<std::string, std::pair<double, double>> truth = {
       {"matmul", {20e-6, 50e9}},  {"conv", {30e-6, 40e9}},    {"depthwise_conv", {10e-6, 8e9}},
       {"pointwise_conv", {25e-6, 30e9}}, {"grouped_conv", {15e-6, 20e9}},
-      {"data_movement", {4e-6, 15e9}},
+      {"data_movement", {4e-6, 15e9}},  {"pooling", {7e-6, 5e9}},
       {"elementwise", {5e-6, 20e9}}, {"reduction", {6e-6, 10e9}}};
   for (const auto& c : classes) {
     const auto& [overhead, rate] = truth.at(c.op_class);

@@ -39,7 +39,7 @@ def test_calibration_profile_has_every_class_per_backend(calibrated):
     fitted = {(c["backend"], c["op_class"]) for c in profile["op_classes"]}
     for backend in ("torch_eager", "onnxruntime"):
         for cls in ("matmul", "conv", "pointwise_conv", "grouped_conv", "depthwise_conv",
-                    "elementwise", "data_movement", "reduction"):
+                    "elementwise", "data_movement", "pooling", "reduction"):
             assert (backend, cls) in fitted, (backend, cls, profile["notes"])
     for c in profile["op_classes"]:
         assert c["fit"]["rate"] > 0 and c["samples"], c["op_class"]

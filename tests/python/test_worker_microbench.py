@@ -19,6 +19,8 @@ CASES = [
     {"id": "add/256", "op": "add", "numel": 256},
     {"id": "softmax/4x16", "op": "softmax", "rows": 4, "cols": 16},
     {"id": "transpose/2x3x4", "op": "transpose", "a": 2, "b": 3, "c": 4},
+    {"id": "maxpool2d/1x2x8x8", "op": "maxpool2d", "n": 1, "c": 2, "h": 8, "w": 8, "r": 3,
+     "stride": 2, "pad": 1},
     {"id": "noop", "op": "noop"},
     {"id": "chain/4", "op": "chain", "length": 4},
 ]

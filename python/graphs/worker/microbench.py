@@ -81,6 +81,15 @@ def _transpose(c: dict, u: Callable) -> Case:
                 lambda h: [h.make_node("Transpose", ["x0"], ["y"], perm=[1, 0, 2])])
 
 
+def _maxpool2d(c: dict, u: Callable) -> Case:
+    """max pooling of X[n,c,h,w] with an r×r window, stride, symmetric pad."""
+    r, st, p = c["r"], c["stride"], c["pad"]
+    return Case([u(c["n"], c["c"], c["h"], c["w"])], [],
+                lambda t, w: lambda x: t.nn.functional.max_pool2d(x, r, st, p),
+                lambda h: [h.make_node("MaxPool", ["x0"], ["y"], kernel_shape=[r, r],
+                                       strides=[st, st], pads=[p, p, p, p])])
+
+
 def _chain(length: int, u: Callable) -> Case:
     """`length` dependent one-element adds, y = x + 1 + 1 …, in one call."""
     import numpy as np
@@ -107,6 +116,7 @@ OPS: dict[str, tuple[dict[str, int], Callable]] = {
     "add": ({"numel": 1}, _add),
     "softmax": ({"rows": 1, "cols": 1}, _softmax),
     "transpose": ({"a": 1, "b": 1, "c": 1}, _transpose),
+    "maxpool2d": ({"n": 1, "c": 1, "h": 1, "w": 1, "r": 1, "stride": 1, "pad": 0}, _maxpool2d),
     "noop": ({}, lambda c, u: _chain(1, u)),
     "chain": ({"length": 1}, lambda c, u: _chain(c["length"], u)),
 }

@@ -75,6 +75,18 @@ MicroCase transpose_case(int64_t a, int64_t b, int64_t c) {
   return mc;
 }
 
+MicroCase maxpool2d_case(int64_t n, int64_t c, int64_t hw, int64_t r, int64_t stride, int64_t pad) {
+  MicroCase mc;
+  mc.id = fmt::format("maxpool2d/{}x{}x{}x{}-r{}-s{}", n, c, hw, hw, r, stride);
+  mc.request = {{"id", mc.id}, {"op", "maxpool2d"}, {"n", n}, {"c", c}, {"h", hw},
+                {"w", hw},     {"r", r},           {"stride", stride}, {"pad", pad}};
+  mc.op_class = "pooling";
+  const double o = double((hw + 2 * pad - r) / stride + 1);
+  mc.flops = double(n) * c * o * o * r * r;
+  mc.bytes = kF32 * (double(n) * c * hw * hw + double(n) * c * o * o);
+  return mc;
+}
+
 MicroCase noop_case() {
   MicroCase c;
   c.id = "noop";
@@ -147,6 +159,12 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
   {
     const int64_t top = quick ? (int64_t{1} << 22) : (int64_t{1} << 24);
     for (int64_t n = 4096; n <= top; n *= quick ? 8 : 4) s.push_back(add_case(n));
+    // Max pooling (n, c, hw, r, stride): CNN stems (3×3/2 after the 7×7 conv) and stage ends.
+    for (auto [n, c, hw, r, st] : std::vector<std::array<int64_t, 5>>{
+             {1, 64, 112, 3, 2}, {8, 64, 112, 3, 2}, {1, 192, 56, 3, 2}, {1, 96, 55, 3, 2},
+             {1, 480, 28, 3, 2}, {1, 256, 14, 2, 2}}) {
+      s.push_back(maxpool2d_case(n, c, hw, r, st, r == 3 ? 1 : 0));
+    }
     // Copies of a transpose: channel shuffles (groups × channels/group × spatial) and head splits
     // (tokens × heads × head size).
     for (auto [a, b, c] : std::vector<std::array<int64_t, 3>>{
@@ -267,7 +285,7 @@ std::vector<OpClassCalibration> fit_op_classes(const std::string& backend_key,
       oc.op_class = c.op_class;
       oc.backend = backend_key;
       oc.work_unit = (c.op_class == "elementwise" || c.op_class == "reduction" ||
-                      c.op_class == "data_movement")
+                      c.op_class == "data_movement" || c.op_class == "pooling")
                          ? "bytes"
                          : "flops";
       by_class[c.op_class] = oc;

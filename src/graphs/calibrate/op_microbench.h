@@ -15,6 +15,8 @@
 //   add             a + b over numel elements  FLOPs = numel, bytes = 12·numel
 //   transpose       X[a,b,c] → Y[b,a,c] materialized (a channel shuffle, a head split)
 //                                              FLOPs = 0, bytes = 8·a·b·c
+//   maxpool2d       X[n,c,h,w], r×r window, stride, pad → oh·ow outputs
+//                                              FLOPs = n·c·oh·ow·r², bytes = 4·(n·c·h·w + n·c·oh·ow)
 //   softmax         [rows, cols] over the last axis
 //                                              FLOPs = 5·rows·cols (max, sub, exp, sum, div)
 //                                              bytes = 8·rows·cols (one read, one write)
@@ -25,8 +27,8 @@
 // estimator's KernelWork::bytes() counts a kernel's boundary.
 //
 // Fits (calibrate/fit.h, Hockney): per backend and class, t(w) = overhead_s + w / rate, with w
-// the FLOPs for the convolution classes and matmul, the bytes for elementwise, data_movement and
-// reduction, t the
+// the FLOPs for the convolution classes and matmul, the bytes for elementwise, data_movement,
+// pooling and reduction, t the
 // fastest chunk's per-call time (the least disturbed by other work on the machine: on a loaded
 // machine OpenMP threads that wait for a descheduled sibling inflate medians by orders of
 // magnitude; the median is kept beside it).
@@ -76,6 +78,7 @@ MicroCase conv2d_case(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t r, in
 MicroCase add_case(int64_t numel);
 MicroCase softmax_case(int64_t rows, int64_t cols);
 MicroCase transpose_case(int64_t a, int64_t b, int64_t c);
+MicroCase maxpool2d_case(int64_t n, int64_t c, int64_t hw, int64_t r, int64_t stride, int64_t pad);
 MicroCase noop_case();
 MicroCase chain_case(int64_t length);
 

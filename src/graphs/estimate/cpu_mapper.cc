@@ -49,6 +49,7 @@ std::string calibration_class(const KernelWork& w) {
       if (w.gemm->batch > 1) return "grouped_conv";
       return w.gemm->kernel_elems == 1 ? "pointwise_conv" : "conv";
     case OpClass::kDataMovement: return "data_movement";
+    case OpClass::kPooling: return "pooling";
     case OpClass::kMatMul: return "matmul";
     case OpClass::kNormalization:
       // Inference BatchNorm is a per-channel scale and shift (pointwise); the others reduce.
@@ -65,7 +66,7 @@ namespace {
 // measured): a 1×1 or grouped convolution is a convolution, a copy is elementwise traffic.
 std::string broader_class(const std::string& cls) {
   if (cls == "pointwise_conv" || cls == "grouped_conv") return "conv";
-  if (cls == "data_movement") return "elementwise";
+  if (cls == "data_movement" || cls == "pooling") return "elementwise";
   return "";
 }
 

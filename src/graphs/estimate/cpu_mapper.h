@@ -97,10 +97,11 @@ const CpuCacheTier* cpu_serving_tier(const CpuTarget& cpu, double bytes);
 /// "depthwise_conv" (a
 /// convolution that is no GEMM: depthwise or narrow grouped), "reduction" (reductions, softmax,
 /// normalizations but BatchNormalization), "elementwise" (everything else that moves bytes:
-/// pointwise, inference BatchNormalization — a per-channel scale and shift — pooling),
-/// "data_movement" (Transpose, Concat, Slice, Gather…: copies). A profile without the class
-/// serves it with the broader one: pointwise_conv and grouped_conv → conv, data_movement →
-/// elementwise.
+/// pointwise, inference BatchNormalization — a per-channel scale and shift), "pooling"
+/// (MaxPool, AveragePool: PyTorch's max pooling also computes indices and runs far below
+/// bandwidth), "data_movement" (Transpose, Concat, Slice, Gather…: copies). A profile without
+/// the class serves it with the broader one: pointwise_conv and grouped_conv → conv,
+/// data_movement and pooling → elementwise.
 std::string calibration_class(const KernelWork& work);
 
 /// One kernel on a CPU target (`target.kind` is kCpu; `target.cpu` filled by resolve_target).

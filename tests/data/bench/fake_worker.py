@@ -152,7 +152,7 @@ def run(req):
 # class → (overhead s, rate per s); tests/cpp/calibrate_op_microbench_test.cc expects these.
 FAKE_RATES = {"matmul": (20e-6, 50e9), "conv": (30e-6, 40e9), "depthwise_conv": (10e-6, 8e9),
               "pointwise_conv": (25e-6, 30e9), "grouped_conv": (15e-6, 20e9),
-              "data_movement": (4e-6, 15e9),
+              "data_movement": (4e-6, 15e9), "pooling": (7e-6, 5e9),
               "elementwise": (5e-6, 20e9), "reduction": (6e-6, 10e9)}
 
 
@@ -178,6 +178,11 @@ def microbench_time(case):
         return (cls, flops), None
     if op == "add":
         return ("elementwise", 12.0 * case["numel"]), None
+    if op == "maxpool2d":
+        oh = (case["h"] + 2 * case["pad"] - case["r"]) // case["stride"] + 1
+        ow = (case["w"] + 2 * case["pad"] - case["r"]) // case["stride"] + 1
+        n, c = case["n"], case["c"]
+        return ("pooling", 4.0 * (n * c * case["h"] * case["w"] + n * c * oh * ow)), None
     if op == "transpose":
         return ("data_movement", 8.0 * case["a"] * case["b"] * case["c"]), None
     if op == "softmax":
