@@ -134,6 +134,27 @@ TEST(CalibrateProfileTest, OverlaysHostAndRefusesOtherMachines) {
   EXPECT_NE(host.sources.at("memory_bandwidth_bytes_per_s").find("measured"), std::string::npos);
 }
 
+// 256³ GEMM in 0.1 ms on 1 thread = 335.5 GFLOP/s, 671 GFLOP/s taken to 2 cores: above the
+// derived 400 GFLOP/s, so every peak scales by 671/400 and efficiency uses the new peak.
+TEST(CalibrateProfileTest, MeasuredRateAboveThePeakRaisesIt) {
+  auto p = sample_profile();
+  p.threads = 1;
+  p.op_classes[0].samples[0].best_s = 1e-4;
+  HardwareModel host;
+  host.id = "host";
+  host.compute_units = 2;
+  host.clock_hz = 2e9;
+  host.matrix_peak_flops_per_s = {{"fp32", 4e11}, {"bf16", 8e11}};
+  host.vector_peak_flops_per_s = {{"fp32", 4e11}};
+  ASSERT_TRUE(apply_profile(p, p.hardware_fingerprint, host).ok());
+  const double factor = 2 * (2 * 256.0 * 256 * 256 / 1e-4) / 4e11;
+  EXPECT_NEAR(host.matrix_peak_flops_per_s.at("fp32"), 4e11 * factor, 1);
+  EXPECT_NEAR(host.matrix_peak_flops_per_s.at("bf16"), 8e11 * factor, 1);
+  EXPECT_NEAR(host.clock_hz, 2e9 * factor, 1e-3);
+  EXPECT_NEAR(host.efficiency.matrix, 1e11 / (4e11 * factor), 1e-12);
+  EXPECT_NE(host.sources.at("clock_hz").find("turbo"), std::string::npos);
+}
+
 TEST(CalibrateProfileTest, FingerprintIsStableAndSensitive) {
   HostFacts a;
   a.cpu.model_name = "CPU X";

@@ -111,7 +111,9 @@ Result<CalibrationProfile> load_profile(const std::string& path);
 /// against the matrix peak (capped at 1; used by targets without a class fit) — a class with a
 /// compute + memory fit overlays that fit instead of its Hockney one — the per-kernel
 /// dispatch and per-call overheads by backend, and torch eager's per-op overhead as
-/// kernel_launch_s. Each overlaid
+/// kernel_launch_s. When a microbenchmark achieved more FLOP/s than the derived fp32 peak (taken
+/// to all cores when fewer threads ran), every peak and the clock are scaled up to it, with a note:
+/// the derivation missed a turbo clock. Each overlaid
 /// figure's source becomes "measured: graphs calibrate <time> (<what>)". Error
 /// kInvalidArgument when the profile's fingerprint is not `fingerprint`.
 Status apply_profile(const CalibrationProfile& profile, const std::string& fingerprint,

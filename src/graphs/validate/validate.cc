@@ -537,6 +537,20 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
   return report;
 }
 
+namespace {
+
+// "1", or "1, 8" when the rows span several batch sizes.
+std::string batches_of(const ValidationReport& report) {
+  std::set<int64_t> batches;
+  for (const auto& r : report.rows) batches.insert(r.batch);
+  if (batches.empty()) return std::to_string(report.header.value("batch", int64_t{1}));
+  std::string out;
+  for (int64_t b : batches) out += (out.empty() ? "" : ", ") + std::to_string(b);
+  return out;
+}
+
+}  // namespace
+
 std::string render_validation_text(const ValidationReport& report) {
   auto pct = [](const std::optional<double>& v) {
     return v ? fmt::format("{:+.1f} %", 100 * *v) : std::string("-");
@@ -554,7 +568,7 @@ std::string render_validation_text(const ValidationReport& report) {
   out += fmt::format(
       "graphs validate on {} ({}), batch {}, commit {}\n",
       report.header.value("hardware_id", ""), report.header.value("hardware_name", ""),
-      report.header.value("batch", 1), report.header.value("git_commit", ""));
+      batches_of(report), report.header.value("git_commit", ""));
   report::Table t({"model", "conversion", ">predicted", ">measured", ">error", ">pred. speedup",
                    ">meas. speedup", ">kernels ours/meas.", ">headroom", "status"});
   for (const auto& r : report.rows) {
