@@ -117,7 +117,7 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
              {128, 3072, 768}, {256, 256, 256}, {1024, 768, 768}, {1, 2048, 1000}}) {
       s.push_back(matmul_case(m, k, n));
     }
-    if (!quick && !inductor) {
+    if (!quick) {
       for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
                {16, 768, 768}, {512, 768, 3072}, {1024, 3072, 768}, {8, 512, 1000},
                {197, 768, 2304}, {1024, 1024, 1024}, {4096, 256, 256}}) {
@@ -133,7 +133,7 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
                                {1, 64, 56, 256, 1, 1, 0},  {1, 256, 56, 64, 1, 1, 0},
                                {1, 32, 112, 16, 1, 1, 0},  {1, 96, 28, 32, 1, 1, 0},
                                {1, 160, 7, 960, 1, 1, 0},  {8, 128, 28, 512, 1, 1, 0}};
-    if (!quick && !inductor) {
+    if (!quick) {
       convs.insert(convs.end(), {{1, 128, 56, 128, 3, 2, 1}, {1, 1024, 14, 256, 1, 1, 0},
                                  {1, 16, 112, 96, 1, 1, 0},  {8, 256, 14, 256, 3, 1, 1},
                                  {1, 512, 28, 1024, 1, 2, 0}, {1, 3, 224, 32, 3, 2, 1},
@@ -145,12 +145,12 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
     std::vector<Dw> dws = {{1, 32, 112, 3, 1}, {1, 144, 56, 3, 1}, {1, 192, 28, 3, 1},
                            {1, 384, 14, 3, 1}, {1, 960, 7, 3, 1},  {8, 144, 56, 3, 1},
                            {1, 672, 14, 5, 1}, {8, 32, 112, 3, 1}, {8, 384, 14, 3, 1}};
-    if (!quick && !inductor) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 672, 14, 5, 1}, {1, 240, 28, 5, 1}});
+    if (!quick) dws.insert(dws.end(), {{1, 96, 112, 3, 2}, {8, 672, 14, 5, 1}, {1, 240, 28, 5, 1}});
     // Grouped (n, c, hw, groups): RegNet's group width 8–16, ResNeXt's 32 groups.
     using Grouped = std::array<int64_t, 4>;
     std::vector<Grouped> grouped = {{1, 48, 56, 6},  {1, 104, 28, 13}, {1, 208, 14, 26},
                                     {1, 440, 7, 55}, {8, 104, 28, 13}, {1, 128, 56, 32}};
-    if (!quick && !inductor) grouped.insert(grouped.end(), {{8, 208, 14, 26}, {1, 256, 28, 32}});
+    if (!quick) grouped.insert(grouped.end(), {{8, 208, 14, 26}, {1, 256, 28, 32}});
     for (const auto& v : grouped) s.push_back(conv2d_case(v[0], v[1], v[2], v[1], 3, 1, 1, v[3]));
     for (const auto& v : dws) {
       s.push_back(conv2d_case(v[0], v[1], v[2], v[1], v[3], v[4], v[3] / 2, v[1]));
