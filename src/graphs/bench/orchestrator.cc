@@ -15,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include "graphs/bench/worker_process.h"
+#include "graphs/common/utc_time.h"
 
 namespace graphs::bench {
 
@@ -31,27 +32,8 @@ Clock::time_point after(double s) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
-std::string last_lines(const std::string& text, std::size_t max_chars = 300) {
-  std::string t = text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  if (t.size() > max_chars) t = "..." + t.substr(t.size() - max_chars);
-  for (char& c : t) {
-    if (c == '\n') c = ' ';
-  }
-  return t;
-}
-
 std::string clip(const std::string& s, std::size_t n = 200) {
   return s.size() <= n ? s : s.substr(0, n) + "...";
-}
-
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Appends lines to a file with write(2) + fsync(2) after each: a line is on disk before the next

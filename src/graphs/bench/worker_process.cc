@@ -314,4 +314,14 @@ ExitInfo WorkerProcess::wait(Clock::time_point deadline) {
   return exit_;
 }
 
+std::string last_lines(const std::string& text, std::size_t max_chars) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  if (t.size() > max_chars) t = "..." + t.substr(t.size() - max_chars);
+  for (char& c : t) {
+    if (c == '\n') c = ' ';
+  }
+  return t;
+}
+
 }  // namespace graphs::bench

@@ -81,6 +81,10 @@ class WorkerProcess {
   ExitInfo exit_;
 };
 
+/// The end of a worker's stderr as one line for a report: trailing blanks trimmed, the last
+/// `max_chars` characters kept ("..." in front when cut), newlines turned into spaces.
+std::string last_lines(const std::string& text, std::size_t max_chars = 300);
+
 /// SIGINT/SIGTERM → kill the current worker group and raise the interrupt flag; SIGPIPE ignored.
 /// For the command line; the Python binding leaves Python's handlers alone.
 void install_interrupt_handlers();

@@ -9,7 +9,6 @@
 
 #include "graphs/bench/worker_process.h"
 #include "graphs/estimate/kernel_work.h"
-#include "graphs/bench/statistics.h"
 
 namespace graphs {
 namespace {
@@ -103,7 +102,6 @@ MicroCase chain_case(int64_t length) {
 
 std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) {
   std::vector<MicroCase> s;
-  const bool inductor = backend == "inductor";
   s.push_back(noop_case());
   if (backend != "torch") {
     // Per-kernel cost inside one call: a chain against a one-node call.
@@ -208,9 +206,7 @@ MicroRun run_op_microbench(const std::string& backend, const std::vector<MicroCa
   auto fail = [&](const std::string& why) {
     w.kill_group();
     const bench::ExitInfo e = w.wait(Clock::now() + std::chrono::seconds(5));
-    std::string tail = w.stderr_tail();
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
-    if (const auto nl = tail.rfind('\n'); nl != std::string::npos) tail = tail.substr(nl + 1);
+    const std::string tail = bench::last_lines(w.stderr_tail());
     run.error = why + (e.exited || e.signal ? " (" + e.describe() + ")" : "") +
                 (tail.empty() ? "" : ": " + tail);
     return run;
@@ -264,7 +260,7 @@ MicroRun run_op_microbench(const std::string& backend, const std::vector<MicroCa
       w.wait(Clock::now() + std::chrono::seconds(10));
       return run;
     } else if (type == "error") {
-      return fail(m.value("message", m.value("reason", m.dump())));
+      return fail(m.value("message", "(no message)"));
     }
   }
 }

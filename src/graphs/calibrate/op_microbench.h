@@ -82,10 +82,10 @@ MicroCase maxpool2d_case(int64_t n, int64_t c, int64_t hw, int64_t r, int64_t st
 MicroCase noop_case();
 MicroCase chain_case(int64_t length);
 
-/// The cases for a backend ("torch", "onnxruntime", "inductor"); quick mode measures fewer
-/// shapes. Inductor gets the base shape set in both modes (each case is a compilation of a few
-/// seconds): compiled, a convolution or GEMM is aten's extern kernel plus whatever layout
-/// conversions Inductor adds around it, which is what its class fits measure.
+/// The cases for a backend ("torch", "onnxruntime", "inductor"): the same shapes for every
+/// backend (compiled by Inductor, a convolution or GEMM is aten's extern kernel plus whatever
+/// layout conversions Inductor adds around it, which is what its class fits measure); the chain
+/// cases for the backends with a per-call overhead (not torch); quick mode measures fewer shapes.
 std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick);
 
 /// What the worker reported for one case.

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <thread>
 
 #include <fmt/format.h>
@@ -19,8 +18,9 @@
 #include "graphs/calibrate/membench.h"
 #include "graphs/calibrate/op_microbench.h"
 #include "graphs/calibrate/profile.h"
-#include "graphs/common/suggest.h"
 #include "graphs/cli/commands.h"
+#include "graphs/common/suggest.h"
+#include "graphs/common/utc_time.h"
 #include "graphs/hardware/host.h"
 #include "graphs/report/table.h"
 
@@ -36,15 +36,6 @@ struct CalibrateOptions {
   std::string python;
   bool no_memory = false;
 };
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string text_report(const CalibrationProfile& p, const std::string& path) {
   std::string out = fmt::format("calibration of {} ({} threads{}), fingerprint {}\n", p.cpu_model,

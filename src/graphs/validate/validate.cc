@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -15,6 +14,7 @@
 #include "graphs/bench/statistics.h"
 #include "graphs/calibrate/profile.h"
 #include "graphs/common/suggest.h"
+#include "graphs/common/utc_time.h"
 #include "graphs/estimate/cpu_mapper.h"
 #include "graphs/estimate/kernel_work.h"
 #include "graphs/hardware/host.h"
@@ -36,15 +36,6 @@ constexpr double kWithinBand = 0.15;  // the issue's ±15 % band
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string fingerprint_of(const std::string& hardware_id) {
   if (hardware_id != "host") return hardware_id;
