@@ -205,5 +205,83 @@ TEST(BenchResultsTest, TextSummaryListsTheTopOps) {
   EXPECT_NE(text.find("ONNX_CPU: profiler is torch-only"), std::string::npos) << text;
 }
 
+// A results line reads back into the result that wrote it: every field to_json writes.
+TEST(BenchResultsTest, ResultLineReadsBackExactly) {
+  ConversionResult r;
+  r.conversion = "COMPILE_INDUCTOR_DEFAULT";
+  r.status = RunStatus::kOk;
+  r.device = "cpu";
+  r.precision = "fp32";
+  r.family = "inductor";
+  r.batch = 8;
+  r.startup_s = 1.5;
+  r.convert_s = 30;
+  r.first_call_s = 2;
+  r.warmup_calls = 12;
+  r.warmup_chunks = 3;
+  r.warmup_s = 0.6;
+  r.warmup_steady = true;
+  LatencyStats l;
+  l.count = 40;
+  l.min_s = 0.01;
+  l.median_s = 0.012;
+  l.mean_s = 0.0125;
+  l.p90_s = l.p95_s = l.p99_s = l.max_s = 0.02;
+  l.q1_s = 0.011;
+  l.q3_s = 0.013;
+  l.iqr_s = 0.002;
+  l.iqr_over_median = 0.002 / 0.012;
+  l.median_ci_low_s = 0.0118;
+  l.median_ci_high_s = 0.0123;
+  l.median_ci_rel = 0.025;
+  r.latency = l;
+  r.stop_reason = "converged";
+  r.measure_s = 1.1;
+  r.peak_rss_bytes = 1 << 30;
+  r.threads = 1;
+  r.versions = {{"torch", "2.14.1"}};
+  read_done_message(done_with_everything(), r);
+  r.output_check_status = "passed";
+  OutputComparison c;
+  c.max_abs_error = 1e-6;
+  c.max_rel_error = 2e-6;
+  c.tensors.push_back({0, {8, 1000}, 1e-6, 2e-6, 3.5, 0, true, ""});
+  r.output_check = c;
+  r.warnings = {"noisy"};
+  r.wall_s = 40;
+  r.exit = "exit status 0";
+  r.samples_s = {0.01, 0.012};
+  auto back = ConversionResult::from_json(r.to_json());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->to_json(), r.to_json());
+  EXPECT_EQ(back->status, RunStatus::kOk);
+  EXPECT_DOUBLE_EQ(back->latency->median_s, 0.012);
+
+  // A failed row without latency and an older line without the newer fields read too.
+  ConversionResult failed;
+  failed.conversion = "ONNX_CPU";
+  failed.status = RunStatus::kTimeout;
+  failed.reason = "convert passed 60 s";
+  auto f = ConversionResult::from_json(failed.to_json());
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->to_json(), failed.to_json());
+  auto old = ConversionResult::from_json(json{{"type", "result"}, {"conversion", "EAGER"}});
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->latency.has_value());
+  EXPECT_EQ(old->status, RunStatus::kOk);
+}
+
+TEST(BenchResultsTest, ResultLineErrorsNameTheProblem) {
+  EXPECT_FALSE(ConversionResult::from_json(json::array()).ok());
+  EXPECT_FALSE(ConversionResult::from_json(json{{"status", "ok"}}).ok());
+  auto e = ConversionResult::from_json(json{{"conversion", "EAGER"}, {"status", "exploded"}});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("exploded"), std::string::npos);
+  for (RunStatus s : {RunStatus::kOk, RunStatus::kFailed, RunStatus::kTimeout, RunStatus::kCrashed,
+                      RunStatus::kUnavailable, RunStatus::kNotApplicable, RunStatus::kInterrupted}) {
+    EXPECT_EQ(run_status_from_string(to_string(s)), s);
+  }
+}
+
 }  // namespace
 }  // namespace graphs::bench

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -116,6 +117,161 @@ json ConversionResult::to_json() const {
   j["stderr_tail"] = str_or_null(stderr_tail);
   if (!samples_s.empty()) j["latency_samples_s"] = samples_s;
   return j;
+}
+
+std::optional<RunStatus> run_status_from_string(std::string_view s) {
+  for (RunStatus r : {RunStatus::kOk, RunStatus::kFailed, RunStatus::kTimeout, RunStatus::kCrashed,
+                      RunStatus::kUnavailable, RunStatus::kNotApplicable, RunStatus::kInterrupted}) {
+    if (to_string(r) == s) return r;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Readers for from_json: a field that is absent, null or of another type leaves `out` as it is.
+template <typename T>
+void read(const json& j, const char* key, T& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (it->is_string()) out = it->template get<std::string>();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (it->is_boolean()) out = it->template get<bool>();
+  } else {
+    if (it->is_number()) out = it->template get<T>();
+  }
+}
+
+template <typename T>
+void read(const json& j, const char* key, std::optional<T>& out) {
+  T v{};
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  read(j, key, v);
+  out = v;
+}
+
+const json& object_at(const json& j, const char* key) {
+  static const json empty = json::object();
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : empty;
+}
+
+}  // namespace
+
+Result<ConversionResult> ConversionResult::from_json(const json& j) {
+  if (!j.is_object()) return make_error(ErrorCode::kParseError, "a result is not a JSON object");
+  ConversionResult r;
+  if (!j.contains("conversion") || !j["conversion"].is_string()) {
+    return make_error(ErrorCode::kParseError, "a result names no conversion");
+  }
+  read(j, "conversion", r.conversion);
+  std::string status = "ok";
+  read(j, "status", status);
+  const auto parsed = run_status_from_string(status);
+  if (!parsed) return make_error(ErrorCode::kParseError, r.conversion, ": unknown status '", status, "'");
+  r.status = *parsed;
+  read(j, "reason", r.reason);
+  read(j, "phase", r.phase);
+  read(j, "device", r.device);
+  read(j, "precision", r.precision);
+  read(j, "family", r.family);
+  read(j, "reference_only", r.reference_only);
+  read(j, "counts_for_exit", r.counts_for_exit);
+  read(j, "batch", r.batch);
+  const json& cold = object_at(j, "cold_start");
+  read(cold, "startup_s", r.startup_s);
+  read(cold, "load_s", r.load_s);
+  read(cold, "convert_s", r.convert_s);
+  read(cold, "first_call_s", r.first_call_s);
+  const json& warmup = object_at(j, "warmup");
+  read(warmup, "calls", r.warmup_calls);
+  read(warmup, "chunks", r.warmup_chunks);
+  read(warmup, "time_s", r.warmup_s);
+  read(warmup, "steady", r.warmup_steady);
+  if (j.contains("latency") && j["latency"].is_object()) {
+    const json& l = j["latency"];
+    LatencyStats s;
+    read(l, "count", s.count);
+    read(l, "min_s", s.min_s);
+    read(l, "mean_s", s.mean_s);
+    read(l, "median_s", s.median_s);
+    read(l, "p90_s", s.p90_s);
+    read(l, "p95_s", s.p95_s);
+    read(l, "p99_s", s.p99_s);
+    read(l, "max_s", s.max_s);
+    read(l, "stddev_s", s.stddev_s);
+    read(l, "q1_s", s.q1_s);
+    read(l, "q3_s", s.q3_s);
+    read(l, "iqr_s", s.iqr_s);
+    read(l, "iqr_over_median", s.iqr_over_median);
+    read(l, "median_ci_low_s", s.median_ci_low_s);
+    read(l, "median_ci_high_s", s.median_ci_high_s);
+    read(l, "median_ci_rel", s.median_ci_rel);
+    r.latency = s;
+  }
+  const json& measurement = object_at(j, "measurement");
+  read(measurement, "stop_reason", r.stop_reason);
+  read(measurement, "time_s", r.measure_s);
+  const json& memory = object_at(j, "memory");
+  read(memory, "peak_rss_bytes", r.peak_rss_bytes);
+  read(memory, "peak_rss_wait4_bytes", r.peak_rss_wait4_bytes);
+  read(memory, "peak_gpu_memory_bytes", r.peak_gpu_memory_bytes);
+  read(j, "threads", r.threads);
+  if (j.contains("versions") && j["versions"].is_object()) r.versions = j["versions"];
+  read(j, "generated_kernels", r.generated_kernels);
+  read(j, "energy_j_per_call", r.energy_j_per_call);
+  read(j, "energy_source", r.energy_source);
+  read(j, "energy_unavailable", r.energy_unavailable_reason);
+  if (j.contains("op_times") && j["op_times"].is_array()) {
+    for (const json& o : j["op_times"]) {
+      OpTime t;
+      read(o, "name", t.name);
+      read(o, "self_s_per_call", t.self_s_per_call);
+      read(o, "count_per_call", t.count_per_call);
+      r.op_times.push_back(std::move(t));
+    }
+  }
+  read(j, "op_times_unavailable", r.op_times_unavailable);
+  const json& check = object_at(j, "output_check");
+  read(check, "status", r.output_check_status);
+  read(check, "note", r.output_check_note);
+  if (check.contains("passed")) {  // written only with a comparison
+    OutputComparison c;
+    read(check, "passed", c.passed);
+    read(check, "reason", c.reason);
+    read(check, "max_abs_error", c.max_abs_error);
+    read(check, "max_rel_error", c.max_rel_error);
+    read(check, "rtol", c.tolerance.rtol);
+    read(check, "atol_scale", c.tolerance.atol_scale);
+    if (check.contains("outputs") && check["outputs"].is_array()) {
+      for (const json& o : check["outputs"]) {
+        TensorComparison t;
+        read(o, "index", t.index);
+        if (o.contains("shape") && o["shape"].is_array()) t.shape = o["shape"].get<std::vector<int64_t>>();
+        read(o, "max_abs_error", t.max_abs_error);
+        read(o, "max_rel_error", t.max_rel_error);
+        read(o, "ref_max_abs", t.ref_max_abs);
+        read(o, "mismatched_elements", t.mismatched);
+        read(o, "passed", t.passed);
+        c.tensors.push_back(std::move(t));
+      }
+    }
+    r.output_check = std::move(c);
+  }
+  if (j.contains("warnings") && j["warnings"].is_array()) {
+    for (const json& w : j["warnings"]) {
+      if (w.is_string()) r.warnings.push_back(w.get<std::string>());
+    }
+  }
+  read(j, "wall_s", r.wall_s);
+  read(j, "exit", r.exit);
+  read(j, "stderr_tail", r.stderr_tail);
+  if (j.contains("latency_samples_s") && j["latency_samples_s"].is_array()) {
+    r.samples_s = j["latency_samples_s"].get<std::vector<double>>();
+  }
+  return r;
 }
 
 namespace {

@@ -4,12 +4,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "graphs/bench/output_check.h"
 #include "graphs/bench/statistics.h"
+#include "graphs/common/status.h"
 
 namespace graphs::bench {
 
@@ -21,6 +23,8 @@ inline constexpr int kResultSchemaVersion = 1;
 /// or device; interrupted: the run was stopped by SIGINT/SIGTERM.
 enum class RunStatus { kOk, kFailed, kTimeout, kCrashed, kUnavailable, kNotApplicable, kInterrupted };
 std::string_view to_string(RunStatus s);
+/// The inverse of to_string; nullopt for an unknown name.
+std::optional<RunStatus> run_status_from_string(std::string_view s);
 
 /// One PyTorch operator's share of a model call, from torch.profiler's key_averages() over a few
 /// calls after the measurement (`profile_ops`). Self time excludes the op's children; it is CPU
@@ -86,6 +90,11 @@ struct ConversionResult {
   bool ok() const { return status == RunStatus::kOk; }
   std::optional<double> cold_start_s() const;  // load + convert + first_call
   nlohmann::json to_json() const;
+  /// Reads back a result line as to_json wrote it (a results JSONL, `graphs validate
+  /// --measured`): from_json(r.to_json()).to_json() == r.to_json(). Absent or null fields keep
+  /// their defaults (older files); kParseError for a value that is no object, a missing
+  /// `conversion` or an unknown `status`.
+  static Result<ConversionResult> from_json(const nlohmann::json& j);
 };
 
 struct BenchReport {

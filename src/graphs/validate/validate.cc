@@ -202,73 +202,6 @@ json ValidationReport::to_json() const {
 
 namespace {
 
-// One conversion as measured: from a live bench run or a results file.
-struct Measured {
-  std::string conversion;
-  std::string status = "ok";
-  std::string reason;
-  std::string precision;
-  std::string family;
-  bool reference_only = false;
-  std::optional<double> median_s;
-  std::optional<double> ci_rel;
-  std::optional<int> generated_kernels;
-  std::optional<double> energy_j_per_call;
-  std::string energy_unavailable;
-  std::vector<std::pair<std::string, double>> op_times;  // aten name, self seconds per call
-};
-
-Measured measured_from(const bench::ConversionResult& r) {
-  Measured m;
-  m.conversion = r.conversion;
-  m.status = std::string(bench::to_string(r.status));
-  m.reason = r.reason;
-  m.precision = r.precision;
-  m.family = r.family;
-  m.reference_only = r.reference_only;
-  if (r.latency) {
-    m.median_s = r.latency->median_s;
-    m.ci_rel = r.latency->median_ci_rel;
-  }
-  m.generated_kernels = r.generated_kernels;
-  m.energy_j_per_call = r.energy_j_per_call;
-  m.energy_unavailable = r.energy_unavailable_reason;
-  for (const auto& o : r.op_times) m.op_times.emplace_back(o.name, o.self_s_per_call);
-  return m;
-}
-
-std::optional<double> number_at(const json& j, const char* key) {
-  if (j.is_object() && j.contains(key) && j[key].is_number()) return j[key].get<double>();
-  return std::nullopt;
-}
-
-Measured measured_from(const json& r) {
-  Measured m;
-  m.conversion = r.value("conversion", "");
-  m.status = r.value("status", "ok");
-  if (r.contains("reason") && r["reason"].is_string()) m.reason = r["reason"].get<std::string>();
-  m.precision = r.value("precision", "");
-  m.family = r.value("family", "");
-  m.reference_only = r.value("reference_only", false);
-  if (r.contains("latency") && r["latency"].is_object()) {
-    m.median_s = number_at(r["latency"], "median_s");
-    m.ci_rel = number_at(r["latency"], "median_ci_rel");
-  }
-  if (auto k = number_at(r, "generated_kernels")) m.generated_kernels = static_cast<int>(*k);
-  m.energy_j_per_call = number_at(r, "energy_j_per_call");
-  if (r.contains("energy_unavailable") && r["energy_unavailable"].is_string()) {
-    m.energy_unavailable = r["energy_unavailable"].get<std::string>();
-  }
-  if (r.contains("op_times") && r["op_times"].is_array()) {
-    for (const auto& o : r["op_times"]) {
-      if (auto t = number_at(o, "self_s_per_call"); t && o.contains("name") && o["name"].is_string()) {
-        m.op_times.emplace_back(o["name"].get<std::string>(), *t);
-      }
-    }
-  }
-  return m;
-}
-
 // A model to score: what was measured (display name, dims) and the graph to predict from.
 struct ModelRun {
   std::string display;  // the row's model name
@@ -276,7 +209,7 @@ struct ModelRun {
   int64_t batch = 1;
   int64_t seq_len = 128;
   std::optional<bench::ResolvedBench> bench;  // live measurement
-  std::vector<Measured> measured;             // from a results file
+  std::vector<bench::ConversionResult> measured;  // from a results file, or the live run
 };
 
 // The prediction graph for a bench source `source` (rules in validate.h).
@@ -332,7 +265,9 @@ Result<std::vector<ModelRun>> read_results_file(const std::string& path,
       if (runs.empty()) {
         return make_error(ErrorCode::kParseError, path, ":", line_no, ": a result before any header");
       }
-      runs.back().measured.push_back(measured_from(j));
+      auto r = bench::ConversionResult::from_json(j);
+      if (!r.ok()) return make_error(ErrorCode::kParseError, path, ":", line_no, ": ", r.error().message());
+      runs.back().measured.push_back(std::move(*r));
     }
   }
   if (runs.empty()) return make_error(ErrorCode::kParseError, path, ": no bench run (no header line)");
@@ -432,7 +367,7 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
       if (progress) cb = [&](const bench::ProgressEvent& e) { progress(run.display, e); };
       auto measured = bench::run_bench(*run.bench, cb);
       if (!measured.ok()) return measured.error();
-      for (const auto& r : measured->results) run.measured.push_back(measured_from(r));
+      run.measured = std::move(measured->results);
       bench_exit = measured->exit_status;
     }
     ValidateSettings dims = s;
@@ -449,26 +384,28 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
       row.precision = r.precision.empty() ? "fp32" : r.precision;
       row.batch = run.batch;
       row.seq_len = run.seq_len;
-      row.status = r.status;
+      row.status = std::string(bench::to_string(r.status));
       row.reason = r.reason;
       std::string family = r.family;
       if (family.empty()) {
         if (const auto* info = bench::ConversionRegistry::global().find(r.conversion)) family = info->family;
       }
       row.backend = backend_for_family(family);
-      row.measured_latency_s = r.median_s;
-      row.measured_ci_rel = r.ci_rel;
+      if (r.latency) {
+        row.measured_latency_s = r.latency->median_s;
+        row.measured_ci_rel = r.latency->median_ci_rel;
+      }
       row.measured_kernels = r.generated_kernels;
       row.energy_j_per_call = r.energy_j_per_call;
-      row.energy_unavailable = r.energy_unavailable;
+      row.energy_unavailable = r.energy_unavailable_reason;
       auto p = predict(run.graph, dims, row.backend, row.precision, registry);
       if (p.ok()) {
         row.predicted_latency_s = p->latency_s;
         row.predicted_energy_j = p->energy_j;
         if (!r.op_times.empty()) {
           std::map<std::string, double> measured_by_class;
-          for (const auto& [name, t] : r.op_times) {
-            if (const std::string c = aten_op_class(name); !c.empty()) measured_by_class[c] += t;
+          for (const auto& o : r.op_times) {
+            if (const std::string c = aten_op_class(o.name); !c.empty()) measured_by_class[c] += o.self_s_per_call;
           }
           for (const char* c : {"conv", "matmul", "reduction", "elementwise"}) {
             const double pred = p->class_latency_s.count(c) ? p->class_latency_s.at(c) : 0;
