@@ -130,6 +130,7 @@ TEST(CalibrateProfileTest, OverlaysHostAndRefusesOtherMachines) {
   EXPECT_EQ(mm.work_unit, "flops");
   EXPECT_DOUBLE_EQ(host.dispatch_overhead_s.at("onnxruntime"), 3e-7);
   EXPECT_DOUBLE_EQ(host.call_overhead_s.at("onnxruntime"), 6e-6);
+  EXPECT_EQ(host.calibration_threads, 2);
   EXPECT_NE(host.sources.at("op_class_rates.torch_eager.matmul").find("Hockney"), std::string::npos);
   EXPECT_NE(host.sources.at("memory_bandwidth_bytes_per_s").find("measured"), std::string::npos);
 }

@@ -395,6 +395,7 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
     host.kernel_launch_s = it->second;
     host.sources["kernel_launch_s"] = when + " (torch eager per-op overhead)";
   }
+  host.calibration_threads = p.threads;
   host.notes.push_back("calibrated: " + when);
   return ok_status();
 }

@@ -110,6 +110,9 @@ struct HardwareModel {
   /// "depthwise_conv", "elementwise", "reduction"; estimate/cpu_mapper.h), from a calibration
   /// profile (`host` only); empty otherwise.
   std::map<std::string, std::map<std::string, OpClassRate>> op_class_rates;
+  /// Intra-op threads the calibration profile measured with (its rates hold for that many);
+  /// nullopt when no profile was applied.
+  std::optional<int> calibration_threads;
 
   /// Systolic matrix units (TPU-like targets); nullopt for parts without them or unpublished.
   std::optional<SystolicArray> systolic_array;

@@ -337,17 +337,15 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
 
   // A calibration measured at another thread count predicts another machine.
   json warnings = json::array();
-  if (s.hardware == "host") {
-    if (auto prof = load_profile(default_profile_path(fingerprint)); prof.ok()) {
-      const int threads = s.bench.threads > 0
-                              ? s.bench.threads
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      if (prof->threads != threads && s.measured_files.empty()) {
-        warnings.push_back(fmt::format(
-            "the calibration profile was measured with {} thread(s), this run uses {}: run "
-            "graphs calibrate --threads {} (or validate --threads {})",
-            prof->threads, threads, threads, prof->threads));
-      }
+  if (hw.calibration_threads && s.measured_files.empty()) {
+    const int threads = s.bench.threads > 0
+                            ? s.bench.threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (*hw.calibration_threads != threads) {
+      warnings.push_back(fmt::format(
+          "the calibration profile was measured with {} thread(s), this run uses {}: run "
+          "graphs calibrate --threads {} (or validate --threads {})",
+          *hw.calibration_threads, threads, threads, *hw.calibration_threads));
     }
   }
   report.header["warnings"] = warnings;
