@@ -18,13 +18,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_worker_util.h"
+
 extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kFakeWorker = std::string(GRAPHS_TEST_DATA_DIR) + "/bench/fake_worker.py";
+using graphs::kFakeWorker;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

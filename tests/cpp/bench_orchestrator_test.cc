@@ -9,22 +9,19 @@
 #include <fstream>
 
 #include "graphs/bench/orchestrator.h"
+#include "fake_worker_util.h"
 
 namespace graphs::bench {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kFakeWorker = std::string(GRAPHS_TEST_DATA_DIR) + "/bench/fake_worker.py";
 
 class BenchOrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("GRAPHS_TEST_CONVERSIONS", "1", 1);
-    for (const char* v : {"FAKE_MISSING", "FAKE_MISMATCH", "FAKE_GARBAGE", "FAKE_ERROR",
-                          "FAKE_PROTOCOL", "FAKE_STDERR_BYTES", "FAKE_ENERGY_J", "FAKE_KERNELS"}) {
-      ::unsetenv(v);
-    }
+    clear_fake_worker_env();
     dir_ = fs::temp_directory_path() /
            ("graphs_bench_orch_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -10,11 +10,11 @@
 #include <string>
 
 #include "graphs/calibrate/op_microbench.h"
+#include "fake_worker_util.h"
 
 namespace graphs {
 namespace {
 
-const std::string kFakeWorker = std::string(GRAPHS_TEST_DATA_DIR) + "/bench/fake_worker.py";
 
 TEST(OpMicrobenchTest, WorkIsCountedAsDocumented) {
   // 2·m·k·n FLOPs; A, B and C once each, fp32.

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "fake_worker_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -199,8 +201,8 @@ TEST_F(CliTest, ValidateAndCalibrateBadInput) {
 // One flag, predicted and measured side by side: analyze MODEL --validate through the fake
 // worker (no torch needed), the history in a temp file.
 TEST_F(CliTest, AnalyzeValidatePrintsBothSides) {
-  const std::string env = "GRAPHS_WORKER_COMMAND='python3 " + std::string(GRAPHS_TEST_DATA_DIR) +
-                          "/bench/fake_worker.py' GRAPHS_HISTORY_PATH=" + (dir_ / "h.sqlite").string() + " ";
+  const std::string env = "GRAPHS_WORKER_COMMAND='python3 " + graphs::kFakeWorker +
+                          "' GRAPHS_HISTORY_PATH=" + (dir_ / "h.sqlite").string() + " ";
   const CliRun r = run_env(env, "analyze resnet18 --validate --conversions EAGER,ONNX_CPU");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.out.find("graphs validate on host"), std::string::npos) << r.out;

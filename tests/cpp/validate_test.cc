@@ -13,20 +13,17 @@
 #include "graphs/hardware/registry.h"
 #include "graphs/history/history_store.h"
 #include "graphs/validate/validate.h"
+#include "fake_worker_util.h"
 
 namespace graphs {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kFakeWorker = std::string(GRAPHS_TEST_DATA_DIR) + "/bench/fake_worker.py";
 
 class ValidateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* v : {"FAKE_MISSING", "FAKE_MISMATCH", "FAKE_GARBAGE", "FAKE_ERROR",
-                          "FAKE_PROTOCOL", "FAKE_STDERR_BYTES", "FAKE_ENERGY_J", "FAKE_KERNELS"}) {
-      ::unsetenv(v);
-    }
+    clear_fake_worker_env();
     dir_ = fs::temp_directory_path() /
            ("graphs_validate_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -181,19 +178,21 @@ TEST_F(ValidateTest, BadInputIsRefusedBeforeAnyWorkerStarts) {
 }
 
 TEST(ValidateAtenTest, ProfilerOpsMapToOpClasses) {
-  EXPECT_EQ(aten_op_class("aten::mkldnn_convolution"), "conv");
-  EXPECT_EQ(aten_op_class("aten::_convolution"), "conv");
-  EXPECT_EQ(aten_op_class("aten::addmm"), "matmul");
-  EXPECT_EQ(aten_op_class("aten::bmm"), "matmul");
-  EXPECT_EQ(aten_op_class("aten::_scaled_dot_product_flash_attention_for_cpu"), "matmul");
-  EXPECT_EQ(aten_op_class("aten::_softmax"), "reduction");
-  EXPECT_EQ(aten_op_class("aten::native_layer_norm"), "reduction");
-  EXPECT_EQ(aten_op_class("aten::native_batch_norm"), "reduction");
-  EXPECT_EQ(aten_op_class("aten::mean"), "reduction");
-  EXPECT_EQ(aten_op_class("aten::add"), "elementwise");
-  EXPECT_EQ(aten_op_class("aten::max_pool2d_with_indices"), "elementwise");
-  EXPECT_EQ(aten_op_class("Torch-Compiled Region"), "");
-  EXPECT_EQ(aten_op_class("[memory]"), "");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"aten::mkldnn_convolution", "conv"},
+      {"aten::_convolution", "conv"},
+      {"aten::addmm", "matmul"},
+      {"aten::bmm", "matmul"},
+      {"aten::_scaled_dot_product_flash_attention_for_cpu", "matmul"},
+      {"aten::_softmax", "reduction"},
+      {"aten::native_layer_norm", "reduction"},
+      {"aten::native_batch_norm", "reduction"},
+      {"aten::mean", "reduction"},
+      {"aten::add", "elementwise"},
+      {"aten::max_pool2d_with_indices", "elementwise"},
+      {"Torch-Compiled Region", ""},  // profiler ranges are no aten op
+      {"[memory]", ""}};
+  for (const auto& [name, op_class] : cases) EXPECT_EQ(aten_op_class(name), op_class) << name;
 }
 
 }  // namespace

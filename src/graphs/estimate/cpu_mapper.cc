@@ -98,7 +98,8 @@ KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
   const double compute_full_s = w.flops / flops_per_s;
   const double memory_full_s = working_set / bytes_per_s;
 
-  if (const OpClassRate* r = measured_rate(t, calibration_class(w))) {
+  const bool calibrated = t.op_rates || t.fallback_op_rates;  // else skip the class lookup
+  if (const OpClassRate* r = calibrated ? measured_rate(t, calibration_class(w)) : nullptr) {
     ke.utilization = 1;
     const double rate_s = [&](double work) { return r->rate > 0 ? work / r->rate : 0; }(
         r->work_unit == "bytes" ? working_set : w.flops);
