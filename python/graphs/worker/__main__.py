@@ -54,7 +54,7 @@ def _threads(req: dict) -> int | None:
 
 def run(chan, req: dict) -> None:
     from graphs.worker import conversions
-    from graphs.worker.protocol import failed, not_applicable
+    from graphs.worker.protocol import failed, limit_threads, not_applicable
     from graphs.worker.runner import RunContext, synchronize, time_chunk
 
     chan.set_phase("load")
@@ -71,10 +71,7 @@ def run(chan, req: dict) -> None:
         print(f"graphs.worker: {conv.name} runs on {conv.device} only; "
               f"ignoring device {req.get('device')!r}", file=sys.stderr)
     threads = _threads(req)
-    if threads is not None:
-        # Before torch/onnxruntime/openvino are imported: their OpenMP pools read these.
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        os.environ["MKL_NUM_THREADS"] = str(threads)
+    limit_threads(threads)
     output_dir = req.get("output_dir") or os.path.join(os.getcwd(), f"graphs-worker-{os.getpid()}")
     os.makedirs(output_dir, exist_ok=True)
     seed = req.get("seed", 0)

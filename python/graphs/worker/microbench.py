@@ -13,7 +13,6 @@ chunks of at least `min_time_s` seconds each (time.perf_counter_ns around the ch
 from __future__ import annotations
 
 import contextlib
-import os
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from graphs.worker.protocol import classify, failed, require_module
+from graphs.worker.protocol import classify, failed, limit_threads, require_module
 
 WARMUP_MIN_S = 0.02
 WARMUP_MIN_CALLS = 3
@@ -236,10 +235,7 @@ def microbench(chan, req: dict) -> None:
     measured, then `microbench_done`. A bad request or a missing package raises WorkerError."""
     chan.phase = "microbench"       # names the phase of an error event; no `phase` event is sent
     backend, threads, min_time_s, repeats, cases = _validate(req)
-    if threads is not None:
-        # Before torch/onnxruntime are imported: their OpenMP pools read these.
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        os.environ["MKL_NUM_THREADS"] = str(threads)
+    limit_threads(threads)
     mods = {name: require_module(name, pip, f"microbench backend '{backend}'")
             for name, pip in BACKENDS[backend]}
     np, torch = mods["numpy"], mods.get("torch")

@@ -47,6 +47,15 @@ def failed(message: str) -> WorkerError:
     return WorkerError("failed", message)
 
 
+def limit_threads(threads: int | None) -> None:
+    """Caps the OpenMP/MKL pools at `threads` (None: the libraries' default). Call before torch,
+    onnxruntime or openvino is imported: their pools read these variables once, at import."""
+    if threads is not None:
+        import os
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        os.environ["MKL_NUM_THREADS"] = str(threads)
+
+
 def require_module(module: str, pip: str, why: str):
     """Imports `module` or raises WorkerError(unavailable) naming the pip package."""
     import importlib
