@@ -263,7 +263,7 @@ TEST(CpuMapperTest, EagerPredictsNoFasterThanFusedOnResnet18) {
   }
   AnalyzeRequest bad;
   bad.model = "resnet18";
-  bad.backend = "tensorrt";
+  bad.backend = "tensorrtt";
   auto a = analyze(bad, registry());
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.error().code(), ErrorCode::kInvalidArgument);

@@ -93,8 +93,14 @@ TEST(LlmPhasesTest, Llama7bDecodeOnH100IsBandwidthBound) {
   auto eager = run("llama-2-7b", "decode", 2048, "fp16", "", "", 1, false);
   ASSERT_TRUE(eager.ok());
   ASSERT_EQ(a->decode_estimates.size(), 1u);
-  const double kernels = static_cast<double>(eager->decode_estimates[0].kernels.size());
-  EXPECT_NEAR(eager->phases[0].tpot_s - p.tpot_s, kernels * (4e-6 - 0.5e-6), 1e-9);
+  // On the host/device timeline the step is device-bound (it streams 12.6 GiB of weights): the
+  // host issues its kernels faster than the device runs them, so without CUDA graphs the step
+  // costs only the first kernel's launch more (the graph's own launch is the same 4 us) — and
+  // never less.
+  const Estimate& step = eager->decode_estimates[0];
+  EXPECT_LT(step.host_s, step.device_s);
+  EXPECT_GE(eager->phases[0].tpot_s, p.tpot_s);
+  EXPECT_LT(eager->phases[0].tpot_s - p.tpot_s, 0.01 * p.tpot_s);
 }
 
 // Weight-only int4: 4-bit weights read per step, fp16 compute; the step gets about 4× faster

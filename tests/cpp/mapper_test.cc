@@ -93,7 +93,7 @@ TEST(MapperTest, GpuSkinnyGemmIsMemoryBound) {
   const HardwareModel hw = get("h100-sxm5-80gb");  // outlives t, which points at it
   const MapperTarget t = target(hw);
   const KernelEstimate k = estimate_kernel(gemm_work(1, 4096, 4096), t);
-  EXPECT_EQ(k.tile_m, 16);
+  EXPECT_LE(k.tile_m, 64);  // a DRAM-bound GEMV: the tile with the fewest split-K partial sums
   EXPECT_LE(k.utilization, 1.0 / 16 + 1e-12);
   EXPECT_FALSE(k.compute_bound);
   EXPECT_NEAR(k.memory_s, (4096.0 * 4096 * 2 + 2 * 4096 * 2) / (3.35e12 * 0.9), 1e-9);
@@ -149,8 +149,15 @@ TEST(MapperTest, CudaGraphsRemoveHostLaunches) {
   const Analysis graphs = run("resnet50", "h100-sxm5-80gb", true);
   ASSERT_EQ(eager.estimates.size(), 1u);
   const double kernels = static_cast<double>(eager.partition.kernels.size());
-  EXPECT_NEAR(eager.estimates[0].overhead_s, kernels * 4e-6, 1e-12);
-  EXPECT_NEAR(graphs.estimates[0].overhead_s, kernels * 0.5e-6, 1e-12);
+  // CUDA graphs: one launch (kernel_launch_s, 4 us) on the host, then the kernels back to back
+  // with graph_kernel_launch_s (0.5 us) between them on the device.
+  EXPECT_NEAR(graphs.estimates[0].overhead_s, 4e-6 + kernels * 0.5e-6, 1e-12);
+  EXPECT_NEAR(graphs.estimates[0].host_s, 4e-6, 1e-15);
+  // Without: the host issues each kernel in 4 us; batch-1 ResNet-50's kernels are shorter, so
+  // the device waits for the host on most of them and the run takes about the host's time.
+  EXPECT_NEAR(eager.estimates[0].host_s, kernels * 4e-6, 1e-12);
+  EXPECT_GT(eager.estimates[0].host_bound_kernels, 0);
+  EXPECT_GE(eager.estimates[0].latency_s, eager.estimates[0].host_s);
   EXPECT_LT(graphs.estimates[0].latency_s, eager.estimates[0].latency_s);
   EXPECT_EQ(graphs.estimates[0].mapper, "gpu");
 }

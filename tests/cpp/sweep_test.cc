@@ -89,7 +89,7 @@ void check_against_estimator(const std::string& model, const std::vector<int64_t
         EXPECT_EQ(row.fits, e->memory.fits) << what;
         EXPECT_EQ(row.compute_bound_kernels, e->compute_bound_kernels) << what;
         EXPECT_EQ(row.kernels, static_cast<int>(part.kernels.size())) << what;
-        expect_near_rel(row.throughput_samples_per_s, static_cast<double>(batch) / e->latency_s,
+        expect_near_rel(row.throughput_samples_per_s, static_cast<double>(batch) / e->period_s,
                         what + " throughput");
         expect_near_rel(row.throughput_samples_per_s_per_w,
                         static_cast<double>(batch) / e->energy_j, what + " throughput/W");

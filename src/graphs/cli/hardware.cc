@@ -56,8 +56,15 @@ json to_json(const HardwareModel& hw) {
           {"caches", caches},
           {"efficiency",
            {{"matrix", hw.efficiency.matrix}, {"vector", hw.efficiency.vector},
-            {"memory", hw.efficiency.memory}}},
+            {"memory", hw.efficiency.memory},
+            {"matrix_by_precision", hw.efficiency.matrix_by_precision}}},
           {"kernel_launch_s", hw.kernel_launch_s},
+          {"graph_kernel_launch_s", hw.graph_kernel_launch_s ? nlohmann::json(*hw.graph_kernel_launch_s)
+                                                             : nlohmann::json(nullptr)},
+          {"min_kernel_s", hw.min_kernel_s},
+          {"host_link_bytes_per_s", hw.host_link_bytes_per_s ? nlohmann::json(*hw.host_link_bytes_per_s)
+                                                             : nlohmann::json(nullptr)},
+          {"host_cpu_scale", hw.host_cpu_scale},
           {"energy_per_flop_j", hw.energy_per_flop_j},
           {"energy_per_dram_byte_j", hw.energy_per_dram_byte_j},
           {"static_power_w", hw.static_power_w},
@@ -95,7 +102,24 @@ std::string show_text(const HardwareModel& hw) {
              fmt::format("{}/{}/{}", hw.efficiency.matrix, hw.efficiency.vector,
                          hw.efficiency.memory),
              src("efficiency")});
+  for (const auto& [p, v] : hw.efficiency.matrix_by_precision) {
+    t.add_row({"efficiency matrix " + p, fmt::format("{}", v),
+               src("efficiency.matrix_by_precision." + p)});
+  }
   t.add_row({"kernel launch", r::seconds(hw.kernel_launch_s), src("kernel_launch_s")});
+  if (hw.graph_kernel_launch_s) {
+    t.add_row({"kernel in a CUDA graph", r::seconds(*hw.graph_kernel_launch_s),
+               src("graph_kernel_launch_s")});
+  }
+  if (hw.min_kernel_s > 0) {
+    t.add_row({"minimum kernel time", r::seconds(hw.min_kernel_s), src("min_kernel_s")});
+  }
+  if (hw.host_link_bytes_per_s) {
+    t.add_row({"host link", r::si(*hw.host_link_bytes_per_s) + "B/s", src("host_link_bytes_per_s")});
+  }
+  if (hw.host_cpu_scale != 1) {
+    t.add_row({"host CPU scale", fmt::format("{}", hw.host_cpu_scale), src("host_cpu_scale")});
+  }
   for (const auto& [p, v] : hw.energy_per_flop_j) {
     t.add_row({"energy per FLOP " + p, r::si(v * 1e12) + " pJ", src("energy_per_flop_j." + p)});
   }

@@ -1,27 +1,27 @@
 #include "graphs/estimate/backend.h"
 
-#include <algorithm>
-
-#include "graphs/common/suggest.h"
+#include "graphs/estimate/engine.h"
 
 namespace graphs {
 
-std::vector<std::string> backend_names() { return {"eager", "inductor", "onnxruntime", "openvino"}; }
+std::vector<std::string> backend_names() { return engine_ids(); }
 
 Status check_backend(const std::string& backend) {
-  const auto names = backend_names();
-  if (backend.empty() || std::find(names.begin(), names.end(), backend) != names.end()) {
-    return ok_status();
-  }
-  return Error(ErrorCode::kInvalidArgument, unknown_name_message("backend", backend, names));
+  if (backend.empty()) return ok_status();
+  GRAPHS_ASSIGN_OR_RETURN([[maybe_unused]] const Engine* e, find_engine(backend));
+  return ok_status();
 }
 
-bool backend_fuses(const std::string& backend) { return backend != "eager"; }
+bool backend_fuses(const std::string& backend) {
+  if (backend.empty()) return true;
+  const auto e = find_engine(backend);
+  return !e.ok() || (*e)->fuses;
+}
 
 std::string dispatch_overhead_key(const std::string& backend) {
-  if (backend == "eager") return "torch_eager";
-  if (backend == "inductor") return "torch_inductor";
-  return backend;
+  if (backend.empty()) return "";
+  const auto e = find_engine(backend);
+  return e.ok() ? (*e)->calibration_key : "";
 }
 
 Result<Partition> partition_for_backend(const Graph& graph, const Characterization& ch,

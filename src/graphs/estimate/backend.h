@@ -1,16 +1,16 @@
-// Conversion families as the estimator sees them: which partition a backend runs and which
-// measured dispatch overhead applies to each of its kernels.
+// Engines (estimate/engine.h, data/engines/*.yaml) as the estimator's "backend": which partition
+// an engine runs and which calibration family's measured dispatch overhead applies on a CPU.
 //
-//   family        partition                          dispatch overhead key (calibration profile)
+//   engine        partition                          calibration key (CPU profile)
 //   eager         partition_unfused: one kernel/op   torch_eager
 //   inductor      partition_fused (Inductor-like)    torch_inductor
 //   onnxruntime   partition_fused                    onnxruntime
 //   openvino      partition_fused                    openvino
+//   tensorrt, tensorrt-llm, vllm, mlc-llm, llama.cpp: partition_fused, no CPU calibration
 //   "" (none)     partition_fused                    none: kernel_launch_s
 // Eager PyTorch dispatches every op as its own call (each with the dispatcher's fixed cost); the
 // compilers fuse pointwise chains into their producers' kernels (conv + bias + ReLU, residual
-// adds), so they launch fewer kernels and move fewer bytes. A family without a measured dispatch
-// overhead uses the target's kernel_launch_s.
+// adds), so they launch fewer kernels and move fewer bytes. Names are engine ids or aliases.
 // Thread safety: pure functions.
 #pragma once
 
@@ -24,13 +24,13 @@
 
 namespace graphs {
 
-/// "eager", "inductor", "onnxruntime", "openvino".
+/// The engine ids (data/engines), sorted.
 std::vector<std::string> backend_names();
 
 /// ok for "" and the names above; kInvalidArgument with a did-you-mean otherwise.
 Status check_backend(const std::string& backend);
 
-/// False for "eager" (one kernel per op), true otherwise.
+/// False for an unfused engine ("eager": one kernel per op), true otherwise.
 bool backend_fuses(const std::string& backend);
 
 /// The key of CalibrationProfile::dispatch_overhead_s / HardwareModel::dispatch_overhead_s for

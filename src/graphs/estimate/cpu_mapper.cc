@@ -123,7 +123,8 @@ KernelEstimate estimate_cpu_kernel(const KernelWork& w, const MapperTarget& t) {
     ke.overhead_s = t.overhead_s;
   }
   ke.compute_bound = ke.compute_s >= ke.memory_s;
-  ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
+  ke.device_s = std::max(ke.compute_s, ke.memory_s);
+  ke.latency_s = ke.device_s + ke.overhead_s;
   ke.energy_j = w.flops * t.energy_per_flop_j + ke.dram_bytes * t.hw->energy_per_dram_byte_j;
   return ke;
 }

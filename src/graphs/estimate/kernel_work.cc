@@ -49,6 +49,14 @@ std::optional<GemmShape> matmul_like(const Graph& g, const Node& n, std::size_t 
     s.n = static_cast<double>(od.back());
     s.m = static_cast<double>(od[od.size() - 2]);
     s.batch = product(od, 0, od.size() - 2);
+    // A Linear: activation [.., M, K] × a 2-D weight (or one broadcast over every batch dim).
+    // cuBLAS/CUTLASS run it as one GEMM with the leading dims folded into M (torch.nn.functional.
+    // linear reshapes its input to [∏ leading, K]), not as `batch` separate GEMMs.
+    const auto bd = bv->type.dims();
+    if (n.op_type == "MatMulNBits" || bd.size() <= 2 || product(bd, 0, bd.size() - 2) == 1) {
+      s.m *= s.batch;
+      s.batch = 1;
+    }
   }
   if (n.op_type == "MatMulNBits") s.k = static_cast<double>(n.attrs.get_int("K", ad.back()));
   s.a_bytes = value_bytes(*av, p);

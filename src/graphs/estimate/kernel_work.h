@@ -4,7 +4,9 @@
 // GEMM view of an anchor (the "implicit GEMM" of cuDNN/CUTLASS convolutions, Chetlur et al.,
 // "cuDNN: Efficient Primitives for Deep Learning", arXiv:1410.0759):
 //   MatMul / MatMulInteger / QLinearMatMul / MatMulNBits  [.., M, K] × [.., K, N]:
-//       batch = ∏ output batch dims, M, N, K as written.
+//       batch = ∏ output batch dims, M, N, K as written; when B is a 2-D weight (or broadcast
+//       over every batch dim, or MatMulNBits' packed weight) the leading dims fold into M
+//       (batch = 1, M = ∏ leading × M), as a Linear runs in cuBLAS/CUTLASS.
 //   Gemm: M × N output, K the reduction length (after transA/transB).
 //   Conv / ConvInteger / QLinearConv  X [N, C, spatial], W [Cout, C/g, kernel]:
 //       batch = groups, M = N × ∏ output spatial, N = Cout / groups, K = C/g × ∏ kernel.

@@ -7,6 +7,7 @@
 
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/backend.h"
+#include "graphs/estimate/engine.h"
 
 namespace graphs {
 namespace {
@@ -25,8 +26,12 @@ struct GemmMapping {
   double utilization = 1;
   double compute_s = 0;
   double l2_bytes = 0;
-  int blocks = 0, waves = 0, tile_m = 0, tile_n = 0;
+  double reduce_s = 0;  // split-K: the reduction kernel over the partial sums
+  int blocks = 0, waves = 0, tile_m = 0, tile_n = 0, splits = 1;
 };
+
+// Split-K partial sums are fp32 (CUTLASS/cuBLAS accumulate in fp32 for every input precision).
+constexpr double kPartialSumBytes = 4;
 
 // The tile with the lowest max(compute, L2, DRAM) time; among equal times (a DRAM-bound GEMV
 // runs as fast with any tile) the one with the highest utilization.
@@ -55,8 +60,15 @@ GemmMapping map_gpu_gemm(const GemmShape& g, double flops, double output_bytes,
     m.waves = static_cast<int>(std::min(waves, 2e9));
     m.tile_m = tile.m;
     m.tile_n = tile.n;
+    m.splits = static_cast<int>(splits);
+    if (splits > 1) {
+      // A reduction kernel reads the splits' partial sums and writes the output.
+      const double bytes = splits * g.batch * g.m * g.n * kPartialSumBytes + output_bytes;
+      const double bw = t.l2_bytes_per_s > 0 ? t.l2_bytes_per_s : t.dram_bytes_per_s;
+      m.reduce_s = std::max(t.min_kernel_s, bytes / bw) + t.device_gap_s;
+    }
     const double l2_s = t.l2_bytes_per_s > 0 ? m.l2_bytes / t.l2_bytes_per_s : 0;
-    const double s = std::max({m.compute_s, l2_s, dram_s});
+    const double s = std::max({m.compute_s, l2_s, dram_s}) + m.reduce_s;
     const bool tie = std::abs(s - best_s) <= 1e-9 * best_s;
     if (s < best_s * (1 - 1e-9) || (tie && m.utilization > best.utilization)) {
       best_s = s;
@@ -138,9 +150,17 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
   const auto energy = hw.energy_per_flop(options.precision);
   GRAPHS_CHECK_OR_RETURN(energy.has_value(), ErrorCode::kInvalidArgument, hw.id,
                          " has no energy per FLOP at ", options.precision);
-  t.matrix_flops_per_s = *matrix_peak * hw.efficiency.matrix;
+  const Engine* engine = nullptr;
+  if (!options.backend.empty()) {
+    GRAPHS_ASSIGN_OR_RETURN(engine, find_engine(options.backend));
+    t.engine = engine->id;
+  }
+  const double matrix_scale = engine ? engine->matrix_efficiency_scale : 1;
+  const double memory_scale = engine ? engine->memory_efficiency_scale : 1;
+  t.matrix_flops_per_s = *matrix_peak * hw.efficiency.matrix_at(options.precision) * matrix_scale;
   t.vector_flops_per_s = *vector_peak * hw.efficiency.vector;
-  t.dram_bytes_per_s = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory;
+  t.dram_bytes_per_s = hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory * memory_scale;
+  t.min_kernel_s = hw.min_kernel_s;
   t.energy_per_flop_j = *energy;
   if (t.kind == MapperKind::kGpu) {
     if (const CacheLevel* l2 = hw.cache("L2")) {
@@ -171,13 +191,57 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
              it != hw.dispatch_overhead_s.end()) {
     t.overhead_s = it->second;
   }
+  if (t.kind == MapperKind::kGpu) {
+    // The host/device timeline replaces the serial per-kernel overhead (combine_kernels).
+    t.timeline = true;
+    t.cuda_graphs = options.cuda_graphs || (engine && engine->cuda_graphs);
+    const double host_scale = hw.host_cpu_scale;
+    t.device_gap_s = hw.graph_kernel_launch_s.value_or(0);
+    t.host_per_kernel_s =
+        t.cuda_graphs ? 0 : hw.kernel_launch_s + (engine ? engine->host_per_kernel_s : 0) * host_scale;
+    t.graph_launch_s = t.cuda_graphs ? hw.kernel_launch_s : 0;
+    t.inference_overhead_s = (engine ? engine->inference_overhead_s : 0) * host_scale;
+    t.host_link_bytes_per_s = hw.host_link_bytes_per_s.value_or(0);
+    t.overhead_s = t.host_per_kernel_s;
+  }
   return t;
+}
+
+RunTotals combine_kernels(const MapperTarget& t, const std::vector<const KernelEstimate*>& kernels,
+                          double io_bytes) {
+  RunTotals r;
+  if (!t.timeline) {
+    for (const KernelEstimate* k : kernels) r.latency_s += k->latency_s;
+    r.device_s = r.latency_s;
+    r.latency_s += t.call_overhead_s;
+    r.inference_overhead_s = t.call_overhead_s;
+    r.period_s = r.latency_s;
+    return r;
+  }
+  double host = t.cuda_graphs ? t.graph_launch_s : 0;  // when the host has issued kernel i
+  double end = 0;                                       // when the device finishes kernel i
+  for (const KernelEstimate* k : kernels) {
+    host += t.cuda_graphs ? 0 : t.host_per_kernel_s;
+    if (host > end) {
+      r.device_idle_s += host - end;
+      ++r.host_bound_kernels;
+    }
+    end = std::max(host, end) + k->latency_s;  // latency_s: device time + device_gap_s
+    r.device_s += k->latency_s;
+  }
+  r.host_s = host;
+  r.inference_overhead_s = t.inference_overhead_s;
+  r.copy_s = t.host_link_bytes_per_s > 0 ? io_bytes / t.host_link_bytes_per_s : 0;
+  r.latency_s = std::max(end, host) + r.inference_overhead_s + r.copy_s;
+  r.period_s = std::max({r.device_s, host + r.inference_overhead_s, r.copy_s});
+  return r;
 }
 
 KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
   if (t.kind == MapperKind::kCpu) return estimate_cpu_kernel(w, t);
   KernelEstimate ke;
   ke.kernel = w.kernel;
+  double reduce_s = 0;  // split-K reduction kernel (GPU)
   const bool l2_model = t.kind == MapperKind::kGpu && t.l2_bytes_per_s > 0;
   const double resident = l2_model ? w.cache_resident_input_bytes : 0;
   ke.dram_bytes = w.bytes() - resident;
@@ -190,7 +254,9 @@ KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
     ke.waves = m.waves;
     ke.tile_m = m.tile_m;
     ke.tile_n = m.tile_n;
+    ke.split_k = m.splits;
     ke.l2_bytes = l2_model ? m.l2_bytes : 0;
+    reduce_s = m.reduce_s;
   } else if (w.matrix && w.gemm && t.kind == MapperKind::kSystolic) {
     ke.utilization = systolic_utilization(*w.gemm, *t.hw->systolic_array);
     ke.compute_s = w.flops / (t.matrix_flops_per_s * ke.utilization);
@@ -202,7 +268,10 @@ KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
   if (l2_model && ke.l2_bytes > 0) ke.memory_s = std::max(ke.memory_s, ke.l2_bytes / t.l2_bytes_per_s);
   ke.overhead_s = t.overhead_s;
   ke.compute_bound = ke.compute_s >= ke.memory_s;
-  ke.latency_s = std::max(ke.compute_s, ke.memory_s) + ke.overhead_s;
+  ke.device_s = std::max({ke.compute_s, ke.memory_s, t.min_kernel_s}) + reduce_s;
+  // On the timeline the host's overhead overlaps the device (combine_kernels): the kernel's own
+  // latency is its device occupancy; elsewhere kernels run back to back with their overhead.
+  ke.latency_s = t.timeline ? ke.device_s + t.device_gap_s : ke.device_s + ke.overhead_s;
   ke.energy_j = w.flops * t.energy_per_flop_j + ke.dram_bytes * t.hw->energy_per_dram_byte_j;
   return ke;
 }

@@ -22,8 +22,13 @@
 //     memory_s = max(DRAM time, l2_s). Activations a recent kernel wrote that still fit the L2
 //     (kernel_work.h, mark_cache_resident_inputs) are read from L2, not DRAM.
 //   - Non-GEMM kernels run on the CUDA cores (vector peak); depthwise convs too.
-//   - overhead_s = kernel_launch_s per kernel, or graph_kernel_launch_s when the kernels are
-//     replayed from a CUDA graph (EstimateOptions::cuda_graphs), which removes the host launch.
+//   - Split-K: the partial sums (fp32, splits × M × N) go through the L2 and a reduction kernel
+//     reads them back (CUTLASS/cuBLAS split-K with a separate reduction): its time is added to
+//     the GEMM's, so split-K is chosen only where it pays.
+//   - Device time per kernel = max(compute, memory, min_kernel_s); the host/device timeline
+//     (combine_kernels) adds the launch and the engine's dispatch on the host side
+//     (kernel_launch_s + engine host_per_kernel_s × host_cpu_scale, or one graph launch with
+//     CUDA graphs) and graph_kernel_launch_s on the device side between kernels.
 // Systolic mapper (weight-stationary MXU, Jouppi et al., ISCA 2017; TPU v4 ISCA 2023):
 //   - A [K, N] weight is cut into R × C tiles (the array's rows × cols): tiles = batch × ⌈K/R⌉ ×
 //     ⌈N/C⌉. Each tile streams the M activation rows through the array in max(M, R) cycles (the
@@ -88,7 +93,44 @@ struct MapperTarget {
   const std::map<std::string, OpClassRate>* fallback_op_rates = nullptr;
   /// Measured fixed cost of one inference call through the backend (once per model run).
   double call_overhead_s = 0;
+
+  // ---- GPU host/device timeline (kind kGpu; see combine_kernels) ----
+  bool timeline = false;             // kGpu: the host issues kernels asynchronously
+  bool cuda_graphs = false;          // kernels replayed from one captured graph
+  double host_per_kernel_s = 0;      // host time to issue one kernel: launch + engine dispatch
+  double device_gap_s = 0;           // device time between two queued kernels
+  double graph_launch_s = 0;         // host time of the one graph launch (cuda_graphs)
+  double min_kernel_s = 0;           // floor under one kernel's device time
+  double inference_overhead_s = 0;   // host time per inference call (engine entry, sync)
+  double host_link_bytes_per_s = 0;  // input/output copies over PCIe; 0: none (unified memory)
+  std::string engine;                // the engine id the target was resolved for ("" none)
 };
+
+/// How the kernels of one inference add up. GPU (timeline): one CUDA stream fed by one host
+/// thread, CUDA's asynchronous launch semantics — the host issues kernel i at
+/// h_i = h_{i-1} + host_per_kernel_s (all at once, after one graph launch, with CUDA graphs);
+/// the device starts it at max(h_i, end_{i-1}) + device_gap_s and runs it for its device time
+/// (≥ min_kernel_s). So a small model is host-bound (Σ host) and a large one device-bound
+/// (Σ device), with the dependencies in between exact. Then, once per inference:
+/// inference_overhead_s (host) and the input/output copies (io_bytes / host_link_bytes_per_s).
+///   latency_s = stream end + inference_overhead_s + copy_s (one inference alone);
+///   period_s  = max(device busy, host issue + inference_overhead_s, copy_s): the steady-state
+///               time per inference when inferences are pipelined (several streams, copies on
+///               the copy engines: MLPerf Offline, trtexec throughput).
+/// Other mappers: kernels run back to back; latency_s = period_s = Σ kernel latency +
+/// call_overhead_s.
+struct RunTotals {
+  double latency_s = 0;
+  double period_s = 0;
+  double device_s = 0;         // Σ device time of the kernels, gaps included
+  double host_s = 0;           // host issue time of the kernels
+  double device_idle_s = 0;    // stream time the device waited for the host
+  double inference_overhead_s = 0;
+  double copy_s = 0;
+  int host_bound_kernels = 0;  // kernels the device waited for the host to issue
+};
+RunTotals combine_kernels(const MapperTarget& target, const std::vector<const KernelEstimate*>& kernels,
+                          double io_bytes);
 
 /// Resolves `hw` at `options.precision`. Error kInvalidArgument when the target has no peak or
 /// energy figure at the precision (an int8-only accelerator asked for fp32 says so), or for an

@@ -21,6 +21,13 @@ double value_bytes(const Value& v, const PrecisionMap& p) {
 
 }  // namespace
 
+double graph_io_bytes(const Graph& g, const Characterization& ch) {
+  double bytes = 0;
+  for (ValueId v : g.inputs) bytes += value_bytes(g.value(v), ch.precision);
+  for (ValueId v : g.outputs) bytes += value_bytes(g.value(v), ch.precision);
+  return bytes;
+}
+
 std::vector<double> live_activation_bytes(const Graph& g, const Characterization& ch,
                                           const Partition& part) {
   const int n_kernels = static_cast<int>(part.kernels.size());
@@ -136,14 +143,13 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
   if (target.kind == MapperKind::kGpu && target.l2_bytes_per_s > 0) {
     mark_cache_resident_inputs(graph, ch, part, target.l2_capacity_bytes, work);
   }
-  double matrix_flops = 0, matrix_used = 0;
+  double matrix_flops = 0, matrix_used = 0, device_only_s = 0;
   e.kernels.reserve(work.size());
   for (const KernelWork& w : work) {
     const KernelEstimate ke = estimate_kernel(w, target);
-    e.latency_s += ke.latency_s;
     e.compute_s += ke.compute_s;
     e.memory_s += ke.memory_s;
-    e.overhead_s += ke.overhead_s;
+    device_only_s += ke.device_s;
     e.dynamic_energy_j += ke.energy_j;
     (ke.compute_bound ? e.compute_bound_kernels : e.memory_bound_kernels)++;
     if (w.matrix) {
@@ -152,12 +158,33 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
     }
     e.kernels.push_back(ke);
   }
+  std::vector<const KernelEstimate*> in_order;
+  in_order.reserve(e.kernels.size());
+  for (const auto& k : e.kernels) in_order.push_back(&k);
+  const RunTotals run = combine_kernels(target, in_order, graph_io_bytes(graph, ch));
+  e.latency_s = run.latency_s;
+  e.period_s = run.period_s;
+  e.device_s = run.device_s;
+  e.host_s = run.host_s;
+  e.device_idle_s = run.device_idle_s;
+  e.inference_overhead_s = run.inference_overhead_s;
+  e.copy_s = run.copy_s;
+  e.host_bound_kernels = run.host_bound_kernels;
+  e.overhead_s = std::max(0.0, e.latency_s - device_only_s);
   if (target.call_overhead_s > 0) {
-    // Once per model run: the backend's own call (session.run, a compiled wrapper's guards).
-    e.latency_s += target.call_overhead_s;
-    e.overhead_s += target.call_overhead_s;
     e.notes.push_back(fmt::format("backend {}: {:.3g} us per inference call (measured)",
                                   options.backend, target.call_overhead_s * 1e6));
+  }
+  if (target.timeline) {
+    e.notes.push_back(fmt::format(
+        "host/device timeline: {} kernels, host {:.3g} us to issue them ({}), device busy "
+        "{:.3g} us, {} kernels waited for the host; per inference {:.3g} us host overhead{}",
+        e.kernels.size(), run.host_s * 1e6,
+        target.cuda_graphs ? "one CUDA graph launch"
+                           : fmt::format("{:.3g} us each", target.host_per_kernel_s * 1e6),
+        run.device_s * 1e6, run.host_bound_kernels, run.inference_overhead_s * 1e6,
+        run.copy_s > 0 ? fmt::format(" and {:.3g} us of input/output copies", run.copy_s * 1e6)
+                       : std::string()));
   }
   if (target.op_rates || target.fallback_op_rates) {
     e.notes.push_back("kernel times from op-class fits measured through the backend "

@@ -47,7 +47,10 @@ struct KernelEstimate {
   int kernel = 0;
   double compute_s = 0;
   double memory_s = 0;
-  double overhead_s = 0;
+  double overhead_s = 0;  // serial overhead (CPU, roofline, systolic) or host issue time (GPU)
+  double device_s = 0;    // max(compute_s, memory_s, min_kernel_s) + split-K reduction
+  /// The kernel's share of the latency: device_s + overhead_s when kernels run back to back;
+  /// device_s + the device-side gap on the GPU timeline (mapper.h combine_kernels).
   double latency_s = 0;
   bool compute_bound = false;
   double energy_j = 0;  // dynamic energy only
@@ -57,6 +60,7 @@ struct KernelEstimate {
   int thread_blocks = 0;       // GPU GEMMs: blocks launched (0 otherwise)
   int waves = 0;               // GPU GEMMs: ⌈blocks / SMs⌉
   int tile_m = 0, tile_n = 0;  // GPU GEMMs: the output tile chosen
+  int split_k = 1;             // GPU GEMMs: K split over this many blocks (then a reduction)
   double dram_bytes = 0;       // bytes from/to DRAM (boundary bytes less L2-resident inputs)
   double l2_bytes = 0;         // bytes served by the L2 (GPU mapper; 0 when not modelled)
   double cache_bytes = 0;      // CPU mapper: bytes served by a cache level (the whole working set)
@@ -79,10 +83,21 @@ struct Estimate {
   std::string mapper;          // "roofline", "cpu", "gpu", "systolic"
   std::string backend;         // EstimateOptions::backend ("" = fused kernels)
   bool cuda_graphs = false;
+  /// One inference alone, end to end (mapper.h combine_kernels: on GPUs the host/device
+  /// timeline, the per-inference overhead and the input/output copies).
   double latency_s = 0;
+  /// Steady-state time per inference when inferences are pipelined (throughput = batch /
+  /// period_s); = latency_s off the GPU timeline.
+  double period_s = 0;
   double compute_s = 0;        // Σ kernel compute times
   double memory_s = 0;         // Σ kernel memory times
-  double overhead_s = 0;       // Σ launch overheads
+  double overhead_s = 0;       // latency_s − Σ kernel device time: launches, waits, per-call cost
+  double device_s = 0;         // Σ kernel device occupancy (GPU timeline: gaps included)
+  double host_s = 0;           // GPU timeline: host time issuing the kernels
+  double device_idle_s = 0;    // GPU timeline: time the device waited for the host
+  double inference_overhead_s = 0;  // per inference call (engine entry, synchronisation)
+  double copy_s = 0;           // input/output copies over the host link
+  int host_bound_kernels = 0;  // GPU timeline: kernels the device waited for
   double dynamic_energy_j = 0;
   double static_energy_j = 0;
   double energy_j = 0;
@@ -109,6 +124,10 @@ Result<Estimate> estimate_roofline(const Graph& graph, const Characterization& c
 /// (graph outputs). n + 1 entries.
 std::vector<double> live_activation_bytes(const Graph& graph, const Characterization& ch,
                                           const Partition& partition);
+
+/// Bytes of the graph's inputs and outputs at their costing dtypes: what crosses the host link
+/// per inference on a discrete accelerator.
+double graph_io_bytes(const Graph& graph, const Characterization& ch);
 
 /// Peak bytes of live activations over `partition`'s execution order (see above).
 double peak_activation_bytes(const Graph& graph, const Characterization& ch,

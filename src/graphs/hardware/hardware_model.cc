@@ -55,7 +55,7 @@ std::optional<double> HardwareModel::energy_per_flop(const std::string& precisio
 std::optional<double> HardwareModel::ridge_point(const std::string& precision) const {
   const auto peak = matrix_peak(precision);
   if (!peak || memory_bandwidth_bytes_per_s <= 0) return std::nullopt;
-  return *peak * efficiency.matrix / (memory_bandwidth_bytes_per_s * efficiency.memory);
+  return *peak * efficiency.matrix_at(precision) / (memory_bandwidth_bytes_per_s * efficiency.memory);
 }
 
 }  // namespace graphs

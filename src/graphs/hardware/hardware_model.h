@@ -29,6 +29,14 @@ struct Efficiency {
   double matrix = 0.7;       // conv, gemm, matmul on matrix units
   double vector = 0.5;       // elementwise, reductions, norms, softmax, pooling
   double memory = 0.8;       // fraction of DRAM bandwidth reached by streaming kernels
+  /// Matrix efficiency at one precision where it differs from `matrix` (int8 and fp8 kernels
+  /// reach a smaller fraction of their doubled peak than fp16 ones on most parts).
+  std::map<std::string, double> matrix_by_precision;
+  /// `matrix_by_precision[precision]` when given, else `matrix`.
+  double matrix_at(const std::string& precision) const {
+    const auto it = matrix_by_precision.find(precision);
+    return it == matrix_by_precision.end() ? matrix : it->second;
+  }
 };
 
 /// A measured time model of one op class through one backend (calibrate/fit.h):
@@ -100,6 +108,16 @@ struct HardwareModel {
   /// program): what remains of kernel_launch_s once the host no longer launches each kernel.
   /// nullopt when the file gives no figure.
   std::optional<double> graph_kernel_launch_s;
+  /// Shortest time one kernel occupies the device, however little work it has (launch on the
+  /// device, block scheduling, tail): a floor under every kernel's device time. 0: no floor.
+  double min_kernel_s = 0;
+  /// Host-to-device link for input and output copies (PCIe), bytes/s per direction; nullopt
+  /// when the device shares the host's memory (Jetson) or the file gives none.
+  std::optional<double> host_link_bytes_per_s;
+  /// How much slower this target's host CPU issues work than the x86 server host the engines'
+  /// per-kernel host costs are given for (data/engines): 1 for a server, > 1 for an embedded
+  /// ARM host (Jetson).
+  double host_cpu_scale = 1;
   /// Measured per-call dispatch cost by backend family ("torch_eager", "onnxruntime", ...;
   /// estimate/backend.h), from a calibration profile (`host` only); empty otherwise.
   std::map<std::string, double> dispatch_overhead_s;

@@ -22,12 +22,14 @@ const std::vector<std::string> kTopKeys = {
     "schema_version", "id", "name", "vendor", "kind", "derived", "compute_units", "clock_hz",
     "matrix_peak_flops_per_s", "vector_peak_flops_per_s", "memory_bytes",
     "memory_bandwidth_bytes_per_s", "caches", "efficiency", "kernel_launch_s",
-    "graph_kernel_launch_s", "systolic_array",
+    "graph_kernel_launch_s", "min_kernel_s", "host_link_bytes_per_s", "host_cpu_scale",
+    "systolic_array",
     "energy_per_flop_j", "energy_per_dram_byte_j", "static_power_w", "tdp_w", "interconnect",
     "power_modes", "notes"};
 const std::vector<std::string> kFigureKeys = {"value", "source"};
 const std::vector<std::string> kCacheKeys = {"name", "capacity_bytes", "bandwidth_bytes_per_s"};
-const std::vector<std::string> kEfficiencyKeys = {"matrix", "vector", "memory"};
+const std::vector<std::string> kEfficiencyKeys = {"matrix", "vector", "memory",
+                                                  "matrix_by_precision"};
 const std::vector<std::string> kSystolicKeys = {"rows", "cols", "count"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_bytes_per_s", "latency_s"};
 const std::vector<std::string> kPowerModeKeys = {
@@ -274,6 +276,10 @@ class SpecParser {
         EfficiencySpec eff;
         eff.line = e.line;
         for (const auto& [k, v] : e.items) {
+          if (k == "matrix_by_precision") {
+            GRAPHS_ASSIGN_OR_RETURN(eff.matrix_by_precision, precision_map(v, join_path(key, k)));
+            continue;
+          }
           GRAPHS_ASSIGN_OR_RETURN(Figure f, figure(v, join_path(key, k)));
           (k == "matrix" ? eff.matrix : k == "vector" ? eff.vector : eff.memory) = f;
         }
@@ -282,6 +288,12 @@ class SpecParser {
         GRAPHS_ASSIGN_OR_RETURN(spec.kernel_launch_s, figure(value, key));
       } else if (key == "graph_kernel_launch_s") {
         GRAPHS_ASSIGN_OR_RETURN(spec.graph_kernel_launch_s, figure(value, key));
+      } else if (key == "min_kernel_s") {
+        GRAPHS_ASSIGN_OR_RETURN(spec.min_kernel_s, figure(value, key));
+      } else if (key == "host_link_bytes_per_s") {
+        GRAPHS_ASSIGN_OR_RETURN(spec.host_link_bytes_per_s, figure(value, key));
+      } else if (key == "host_cpu_scale") {
+        GRAPHS_ASSIGN_OR_RETURN(spec.host_cpu_scale, figure(value, key));
       } else if (key == "systolic_array") {
         GRAPHS_ASSIGN_OR_RETURN(Entries e, mapping(value, key, kSystolicKeys));
         SystolicArraySpec sa;
@@ -517,6 +529,20 @@ Result<HardwareModel> resolve_hardware_spec(const HardwareSpec& spec) {
   m.efficiency.matrix = spec.efficiency->matrix->value;
   m.efficiency.vector = spec.efficiency->vector->value;
   m.efficiency.memory = spec.efficiency->memory->value;
+  for (const auto& [p, f] : spec.efficiency->matrix_by_precision) {
+    GRAPHS_RETURN_IF_ERROR(v.fraction(f, "efficiency.matrix_by_precision." + p));
+    m.efficiency.matrix_by_precision[p] = f.value;
+  }
+  v.record_map(src, "efficiency.matrix_by_precision", spec.efficiency->matrix_by_precision);
+  GRAPHS_RETURN_IF_ERROR(v.positive(spec.min_kernel_s, "min_kernel_s", /*allow_zero=*/true));
+  if (spec.min_kernel_s) m.min_kernel_s = spec.min_kernel_s->value;
+  GRAPHS_RETURN_IF_ERROR(v.positive(spec.host_link_bytes_per_s, "host_link_bytes_per_s"));
+  if (spec.host_link_bytes_per_s) m.host_link_bytes_per_s = spec.host_link_bytes_per_s->value;
+  GRAPHS_RETURN_IF_ERROR(v.positive(spec.host_cpu_scale, "host_cpu_scale"));
+  if (spec.host_cpu_scale) m.host_cpu_scale = spec.host_cpu_scale->value;
+  v.record(src, "min_kernel_s", spec.min_kernel_s);
+  v.record(src, "host_link_bytes_per_s", spec.host_link_bytes_per_s);
+  v.record(src, "host_cpu_scale", spec.host_cpu_scale);
 
   GRAPHS_ASSIGN_OR_RETURN(m.kernel_launch_s, v.require(spec.kernel_launch_s, "kernel_launch_s"));
   GRAPHS_RETURN_IF_ERROR(v.positive(spec.kernel_launch_s, "kernel_launch_s", true));

@@ -42,6 +42,7 @@ struct EfficiencySpec {
   std::optional<Figure> matrix;
   std::optional<Figure> vector;
   std::optional<Figure> memory;
+  std::map<std::string, Figure> matrix_by_precision;
   int line = 0;
 };
 
@@ -91,6 +92,9 @@ struct HardwareSpec {
   std::optional<EfficiencySpec> efficiency;
   std::optional<Figure> kernel_launch_s;
   std::optional<Figure> graph_kernel_launch_s;
+  std::optional<Figure> min_kernel_s;
+  std::optional<Figure> host_link_bytes_per_s;
+  std::optional<Figure> host_cpu_scale;
   std::optional<SystolicArraySpec> systolic_array;
   std::map<std::string, Figure> energy_per_flop_j;
   std::optional<Figure> energy_per_dram_byte_j;

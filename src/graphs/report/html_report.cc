@@ -87,7 +87,7 @@ std::vector<html::RooflineCeiling> ceilings_for(const Estimate& e, const Hardwar
   for (const auto& p : precision_names()) {
     const auto peak = hw->matrix_peak(p);
     if (!peak) continue;
-    const double eff = *peak * hw->efficiency.matrix;
+    const double eff = *peak * hw->efficiency.matrix_at(p);
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&](const auto& g) { return g.first == eff; });
     if (it == groups.end()) {
@@ -97,7 +97,7 @@ std::vector<html::RooflineCeiling> ceilings_for(const Estimate& e, const Hardwar
     }
   }
   std::sort(groups.begin(), groups.end());
-  const double own = e.matrix_peak_flops_per_s * hw->efficiency.matrix;
+  const double own = e.matrix_peak_flops_per_s * hw->efficiency.matrix_at(precision);
   for (const auto& [eff, label] : groups) {
     out.push_back({label + " matrix", eff, eff == own});
   }

@@ -125,6 +125,7 @@ KernelSet fold_kernels(const std::vector<KernelWork>& work) {
                   w.weight_bytes, w.output_bytes, w.cache_resident_input_bytes,
                   w.gemm.has_value(), g.batch, g.m, g.n, g.k, g.a_bytes, g.b_bytes};
     auto [it, inserted] = index.emplace(key, set.work.size());
+    set.order.push_back(it->second);
     if (inserted) {
       set.work.push_back(w);
       set.count.push_back(1);
@@ -160,6 +161,7 @@ KernelTable make_kernel_table(const Graph& graph, const Characterization& ch,
   t.weight_bytes = ch.weight_bytes;
   t.params = ch.params;
   t.peak_activation_bytes = peak_activation_bytes(graph, ch, partition);
+  t.io_bytes = graph_io_bytes(graph, ch);
   return t;
 }
 
@@ -210,26 +212,31 @@ void estimate_config(const KernelTable& table, const SweepTarget& target, int64_
       }
     }
   }
-  double latency = 0, compute = 0, memory = 0, overhead = 0, dynamic_j = 0, compute_bound = 0;
+  double compute = 0, memory = 0, device_only = 0, dynamic_j = 0, compute_bound = 0;
   const std::size_t n = set->work.size();
+  std::vector<KernelEstimate> distinct(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const KernelEstimate ke = estimate_kernel(set->work[i], target.mapper);
+    const KernelEstimate& ke = distinct[i] = estimate_kernel(set->work[i], target.mapper);
     const double c = set->count[i];
-    latency += c * ke.latency_s;
     compute += c * ke.compute_s;
     memory += c * ke.memory_s;
-    overhead += c * ke.overhead_s;
+    device_only += c * ke.device_s;
     dynamic_j += c * ke.energy_j;
     compute_bound += ke.compute_bound ? c : 0;
   }
+  std::vector<const KernelEstimate*> in_order;
+  in_order.reserve(set->order.size());
+  for (std::size_t i : set->order) in_order.push_back(&distinct[i]);
+  const RunTotals run = combine_kernels(target.mapper, in_order, table.io_bytes);
+  const double latency = run.latency_s;
   row.latency_s = latency;
   row.compute_s = compute;
   row.memory_s = memory;
-  row.overhead_s = overhead;
+  row.overhead_s = std::max(0.0, latency - device_only);
   row.compute_bound_kernels = static_cast<int>(compute_bound);
   row.energy_j = dynamic_j + target.static_power_w * latency;
   const double samples = static_cast<double>(batch);
-  row.throughput_samples_per_s = latency > 0 ? samples / latency : 0;
+  row.throughput_samples_per_s = run.period_s > 0 ? samples / run.period_s : 0;
   row.energy_per_sample_j = row.energy_j / samples;
   row.average_power_w = latency > 0 ? row.energy_j / latency : 0;
   row.throughput_samples_per_s_per_w = row.energy_j > 0 ? samples / row.energy_j : 0;

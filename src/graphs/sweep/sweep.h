@@ -71,8 +71,9 @@ Result<ResolvedSweep> resolve_sweep(const SweepRequest& request, const HardwareR
 /// an LLM's hundreds of kernels become a few dozen distinct ones. Summing count × estimate equals
 /// summing every kernel's estimate (up to floating-point rounding).
 struct KernelSet {
-  std::vector<KernelWork> work;  // distinct kernels, first-occurrence order
-  std::vector<double> count;     // occurrences of each
+  std::vector<KernelWork> work;    // distinct kernels, first-occurrence order
+  std::vector<double> count;       // occurrences of each
+  std::vector<std::size_t> order;  // execution order: kernel i is work[order[i]]
 };
 
 /// The hardware-independent figures of one model at one batch and storage precision: the mapper
@@ -88,6 +89,7 @@ struct KernelTable {
   double bytes = 0;                      // Σ kernel boundary bytes
   double weight_bytes = 0;               // resident weights (Characterization::weight_bytes)
   double peak_activation_bytes = 0;      // peak_activation_bytes(graph, ch, partition)
+  double io_bytes = 0;                   // graph_io_bytes(graph, ch)
   int64_t params = 0;
 };
 
