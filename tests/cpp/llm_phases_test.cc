@@ -2,6 +2,8 @@
 // hand calculation, decode on an H100 against the bandwidth bound, precisions per tensor kind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 
 #include "graphs/analysis/pipeline.h"
@@ -57,8 +59,7 @@ TEST(LlmPhasesTest, KvCacheBytesPerToken) {
 
 // Decode of a 7B fp16 model at batch 1 is memory-bound: every step streams the 13.5 GB of
 // weights, so a step takes at least weights / peak bandwidth (4.0 ms at 3.35 TB/s) and, at the
-// file's 90 % streaming efficiency, about 4.5 ms, with CUDA graphs (launches ~0.3 ms). Eager,
-// each of the step's kernels pays the 4 us host launch instead of 0.5 us.
+// file's streaming efficiency, about 4.5 ms, with CUDA graphs.
 TEST(LlmPhasesTest, Llama7bDecodeOnH100IsBandwidthBound) {
   auto a = run("llama-2-7b", "decode", 2048);
   ASSERT_TRUE(a.ok()) << a.error().message();
@@ -71,7 +72,13 @@ TEST(LlmPhasesTest, Llama7bDecodeOnH100IsBandwidthBound) {
   EXPECT_TRUE(p.decode_memory_bound);
   EXPECT_NEAR(p.kv_cache_bytes, 524288.0 * 2048, 1);
   EXPECT_GT(p.decode_attention_s, 0);
-  EXPECT_NEAR(p.tpot_s, p.decode_graph_s + p.decode_attention_s, 1e-12);
+  // Without fused attention the attention-over-cache kernels add their device time, less what
+  // the device spent waiting for the host (here the CUDA graph's one launch).
+  ASSERT_EQ(a->decode_estimates.size(), 1u);
+  EXPECT_NEAR(p.tpot_s,
+              p.decode_graph_s +
+                  std::max(0.0, p.decode_attention_s - a->decode_estimates[0].device_idle_s),
+              1e-12);
   EXPECT_NEAR(p.decode_tokens_per_s, 1 / p.tpot_s, 1e-9);
   EXPECT_GT(p.ttft_s, p.tpot_s);  // 2048 tokens of prefill cost more than one decode step
   EXPECT_TRUE(p.fits);

@@ -1,4 +1,5 @@
-// Decoder-only LLMs of the zoo (llama.cc, gpt2.cc's gpt2-xl) against their published configs.
+// Decoder-only LLMs of the zoo (llama.cc, gptj.cc, gpt2.cc's gpt2-xl) against their published
+// configs.
 //
 // Parameters: count_parameters against a formula from the config AND against the published total
 // (sum(p.numel() for p in model.parameters()) of the transformers checkpoint). MACs: every MatMul
@@ -12,6 +13,7 @@
 
 #include "graphs/analysis/characterize.h"
 #include "graphs/analysis/shape_inference.h"
+#include "graphs/estimate/llm_phases.h"
 #include "graphs/ops/op_registry.h"
 #include "graphs/zoo/zoo.h"
 #include "zoo_test_util.h"
@@ -66,6 +68,9 @@ const std::vector<Llm>& llms() {
       {"llama-2-70b", 8192, 80, 64, 8, 28672, 32000, 68'976'648'192},
       {"llama-3-8b", 4096, 32, 32, 8, 14336, 128256, 8'030'261'248},
       {"llama-3-70b", 8192, 80, 64, 8, 28672, 128256, 70'553'706'496},
+      // Meta-Llama-3.1: the Llama 3 layer shapes (rope_scaling changes no shape).
+      {"llama-3.1-8b", 4096, 32, 32, 8, 14336, 128256, 8'030'261'248},
+      {"llama-3.1-70b", 8192, 80, 64, 8, 28672, 128256, 70'553'706'496},
       {"mistral-7b", 4096, 32, 32, 8, 14336, 32000, 7'241'732'096},
       {"mixtral-8x7b", 4096, 32, 32, 8, 14336, 32000, 46'702'792'704, 8, 2},
   };
@@ -176,13 +181,101 @@ TEST(ZooLlmTest, OtherBatchAndSequenceBindingsInfer) {
   bindings.batch = 2;
   bindings.seq_len = 1;
   const std::vector<std::pair<std::string, int64_t>> models = {
-      {"llama-3-8b", 128256}, {"mixtral-8x7b", 32000}, {"gpt2-xl", 50257}};
+      {"llama-3-8b", 128256}, {"mixtral-8x7b", 32000}, {"gpt2-xl", 50257}, {"gpt-j-6b", 50400}};
   for (const auto& [name, vocab] : models) {
     SCOPED_TRACE(name);
     Graph g;
     ASSERT_TRUE(prepare_zoo_model(name, &g, bindings));
     expect_logits(g, {2, 1, vocab});
   }
+}
+
+TEST(ZooLlmTest, Llama31IsItsOwnModelWithLlama3Shapes) {
+  for (const auto& [v31, v3] : std::vector<std::pair<std::string, std::string>>{
+           {"llama-3.1-8b", "llama-3-8b"}, {"llama-3.1-70b", "llama-3-70b"}}) {
+    SCOPED_TRACE(v31);
+    EXPECT_NE(zoo_description(v31).find("3.1"), std::string::npos) << zoo_description(v31);
+    Graph a, b;
+    ASSERT_TRUE(prepare_zoo_model(v31, &a));
+    ASSERT_TRUE(prepare_zoo_model(v3, &b));
+    EXPECT_EQ(a.name, v31);
+    ASSERT_EQ(a.nodes.size(), b.nodes.size());
+    ASSERT_EQ(a.initializers.size(), b.initializers.size());
+    for (std::size_t i = 0; i < a.initializers.size(); ++i) {
+      const Value& x = a.value(a.initializers[i]);
+      const Value& y = b.value(b.initializers[i]);
+      EXPECT_EQ(x.name, y.name);
+      EXPECT_EQ(x.type.dims(), y.type.dims()) << x.name;
+    }
+  }
+}
+
+// EleutherAI/gpt-j-6b as transformers' GPTJForCausalLM. Parameters: the formula from the config
+// is transformers' count, 6,050,882,784; the model card's published 6,053,381,344 is the
+// mesh-transformer-jax checkpoint's count, whose 8 shards each hold a copy of every LayerNorm
+// and fc_out bias and an embedding bias of n_embd (see gptj.cc): the difference is exactly
+// 7 extra copies of (ln_1 + fc_out bias) per layer and of ln_f, plus 8 embedding biases.
+TEST(ZooLlmTest, GptJ6bMatchesTransformersAndModelCard) {
+  Graph g;
+  ASSERT_TRUE(prepare_zoo_model("gpt-j-6b", &g));
+  const double h = 4096, layers = 28, inner = 4 * h, vocab = 50400, heads = 16, s = 128;
+  const double layer = 2 * h + 4 * h * h + (h * inner + inner) + (inner * h + h);
+  const double transformers_count = layers * layer + vocab * h + 2 * h + (h * vocab + vocab);
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, static_cast<int64_t>(transformers_count));
+  EXPECT_EQ(p.parameters, 6'050'882'784);
+  const double shards = 8;
+  const double jax_replicas = (shards - 1) * (layers * (2 * h + h) + 2 * h) + shards * h;
+  EXPECT_EQ(p.parameters + static_cast<int64_t>(jax_replicas), 6'053'381'344);
+  EXPECT_EQ(p.buffers, 0);
+  // Prefill MACs at sequence 128: q, k, v, out (4·s·h²), scores and probs·V over 16 heads of 256
+  // (2·s²·h), fc_in and fc_out (2·s·h·4h), and the lm_head (s·h·V).
+  expect_macs(g, layers * (4 * s * h * h + 2 * s * s * h + 2 * s * h * inner) + s * h * vocab);
+  expect_logits(g, {1, 128, 50400});
+  // Untied head with bias; no position table; partial rotary on 64 of 256 dims per head.
+  EXPECT_NE(g.find_value("lm_head.bias"), kNoValue);
+  EXPECT_EQ(g.find_value("transformer.wpe.weight"), kNoValue);
+  EXPECT_NE(g.find_value("transformer.h.27.mlp.fc_in.bias"), kNoValue);
+  EXPECT_EQ(g.find_value("transformer.h.27.attn.q_proj.bias"), kNoValue);
+  const ValueId rot = g.find_value("transformer.h.0.attn.q_proj.rot");
+  ASSERT_NE(rot, kNoValue);
+  EXPECT_EQ(g.value(rot).type.dims(), (std::vector<int64_t>{1, 128, 16, 64}));
+  const ValueId sin = g.find_value("transformer.embed_positions.sin_heads");
+  ASSERT_NE(sin, kNoValue);
+  EXPECT_EQ(g.value(sin).type.dims(), (std::vector<int64_t>{128, 1, 64}));
+  int scores = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op_type != "MatMul" || !n.name.ends_with(".qk")) continue;
+    ++scores;
+    EXPECT_EQ(g.value(n.outputs[0]).type.dims(),
+              (std::vector<int64_t>{1, static_cast<int64_t>(heads), 128, 128}));
+  }
+  EXPECT_EQ(scores, 28);
+  // Every floating initializer with more than one element is a named weight or bias.
+  for (ValueId id : g.initializers) {
+    const Value& v = g.value(id);
+    if (!is_parameter(v)) continue;
+    EXPECT_TRUE(v.name.ends_with(".weight") || v.name.ends_with(".bias")) << v.name;
+  }
+}
+
+// The LLM phases read layers, heads, KV heads and head_dim from the graph's structure (the
+// tensor-parallel planner's Megatron pairing): GPT-J's parallel attention + MLP on one ln_1 must
+// still pair q/k/v → out_proj and fc_in → fc_out.
+TEST(ZooLlmTest, GptJ6bFactsFromStructure) {
+  DimBindings bindings;
+  bindings.seq_len = 1;
+  Graph g;
+  ASSERT_TRUE(prepare_zoo_model("gpt-j-6b", &g, bindings));
+  auto facts = llm_facts(g, "gpt-j-6b");
+  ASSERT_TRUE(facts.ok()) << facts.error().message();
+  EXPECT_EQ(facts->layers, 28);
+  EXPECT_EQ(facts->heads, 16);
+  EXPECT_EQ(facts->kv_heads, 16);
+  EXPECT_EQ(facts->head_dim, 256);
+  EXPECT_EQ(facts->hidden, 4096);
+  EXPECT_EQ(facts->vocab, 50400);
+  expect_logits(g, {1, 1, 50400});
 }
 
 TEST(ZooLlmTest, Gpt2XlMatchesTransformersWithTiedHead) {

@@ -126,6 +126,56 @@ double mobilenet_v2_hand_macs() {
   return m + hw * hw * in * 1280 + 1280.0 * 1000;
 }
 
+// Backbone convs of a torchvision ResNeXt (Bottlenecks, `groups` × `width_per_group`) on a
+// square `image`, stem to layer4 (no fc).
+double resnext_body_hand_macs(double image, const std::vector<int>& blocks, double groups,
+                              double width_per_group) {
+  const double stem = image / 2;  // conv1 7x7/2
+  double m = stem * stem * 64 * 3 * 7 * 7;
+  double hw = stem / 2, in = 64;  // maxpool 3x3/2
+  for (std::size_t s = 0; s < blocks.size(); ++s) {
+    const double planes = 64 << s, width = planes * width_per_group / 64 * groups;
+    const double out = 4 * planes;
+    for (int i = 0; i < blocks[s]; ++i) {
+      const double ho = (i == 0 && s > 0) ? hw / 2 : hw;
+      m += hw * hw * in * width +                    // conv1 1x1
+           ho * ho * width * (width / groups) * 9 +  // conv2 3x3, grouped
+           ho * ho * width * out;                    // conv3 1x1
+      if (i == 0) m += ho * ho * in * out;           // downsample
+      in = out;
+      hw = ho;
+    }
+  }
+  return m;
+}
+
+// RetinaNet at 800×800 after the backbone body: FPN laterals and outputs on C3..C5 (100², 50²,
+// 25²), P6/P7 (13², 7²), and per level 2 × 4 head convs 256→256 plus the two output convs.
+double retinanet_neck_head_hand_macs(double classes) {
+  const double levels[] = {100, 50, 25, 13, 7};
+  const double c3x3 = 256.0 * 256 * 9;
+  double m = 100.0 * 100 * 512 * 256 + 50.0 * 50 * 1024 * 256 + 25.0 * 25 * 2048 * 256;
+  for (double s : levels) {
+    const double hw = s * s;
+    m += hw * c3x3;                                    // layer_blocks (P3-P5), p6, p7
+    m += hw * (8 * c3x3 + (9 * classes + 9 * 4) * 256 * 9);  // head
+  }
+  return m;
+}
+
+// RetinaNet parameters as torchvision counts them (sum over model.parameters()) from the
+// classifier's published total: its body less fc, less the BatchNorm affine parameters when the
+// detector's FrozenBatchNorm2d makes them buffers, plus FPN (3 laterals, 3 outputs, P6, P7 with
+// biases) and the shared head.
+int64_t retinanet_params(int64_t classifier_params, int64_t bn_channels, bool frozen_bn,
+                         int64_t classes) {
+  const int64_t c3x3 = 256 * 256 * 9 + 256;
+  const int64_t fpn = 256 * (512 + 1024 + 2048) + 3 * 256 + 5 * c3x3;
+  const int64_t head = 8 * c3x3 + (9 * classes) * 256 * 9 + 9 * classes + 36 * 256 * 9 + 36;
+  return classifier_params - (2048 * 1000 + 1000) - (frozen_bn ? 2 * bn_channels : 0) + fpn +
+         head;
+}
+
 // One pre-/post-LN transformer layer: QKV, scores, probs·V, output projection, MLP.
 double transformer_layer_macs(double s, double h, double heads, double ffn) {
   return 3 * s * h * h + 2 * heads * s * s * (h / heads) + s * h * h + 2 * s * h * ffn;
@@ -197,6 +247,87 @@ TEST(ZooTest, BertBaseMatchesTransformers) {
   expect_output(g, 1, "pooler_output", {1, 768});
 }
 
+// bert-large-uncased: the bert-base builder on the published config (24 layers, hidden 1024, 16
+// heads, intermediate 4096). Parameters by formula and the published 335,141,888 (BertModel with
+// pooler); MACs at sequence 384 (SQuAD, as MLPerf's BERT-large).
+TEST(ZooTest, BertLargeMatchesTransformers) {
+  DimBindings bindings;
+  bindings.seq_len = 384;
+  Graph g;
+  ASSERT_TRUE(prepare_zoo_model("bert-large", &g, bindings));
+  EXPECT_EQ(g.name, "bert-large");
+  const double h = 1024, layers = 24, ffn = 4096, vocab = 30522, positions = 512, types = 2;
+  const double embeddings = (vocab + positions + types) * h + 2 * h;
+  const double layer = 4 * (h * h + h) + (h * ffn + ffn) + (ffn * h + h) + 2 * 2 * h;
+  const double pooler = h * h + h;
+  const auto p = count_parameters(g);
+  EXPECT_EQ(p.parameters, static_cast<int64_t>(embeddings + layers * layer + pooler));
+  EXPECT_EQ(p.parameters, 335'141'888);
+  EXPECT_EQ(p.buffers, 0);
+  expect_macs(g, layers * transformer_layer_macs(384, h, 16, ffn) + h * h);  // + pooler
+  expect_output(g, 0, "last_hidden_state", {1, 384, 1024});
+  expect_output(g, 1, "pooler_output", {1, 1024});
+  const ValueId q = g.find_value("encoder.layer.23.attention.self.query.weight");
+  ASSERT_NE(q, kNoValue);
+  EXPECT_EQ(dims_of(g, q), (std::vector<int64_t>{1024, 1024}));
+  EXPECT_EQ(g.find_value("encoder.layer.24.attention.self.query.weight"), kNoValue);
+  // 16 heads of 64 in the scores.
+  for (const Node& n : g.nodes) {
+    if (n.name != "encoder.layer.0.attention.self.qk") continue;
+    EXPECT_EQ(dims_of(g, n.outputs[0]), (std::vector<int64_t>{1, 16, 384, 384}));
+  }
+}
+
+// The MLPerf Inference RetinaNet (ResNeXt50-32x4d FPN, 264 classes, 800×800). Parameters from
+// torchvision's published resnext50_32x4d total (25,028,904) by formula; the same formula
+// reproduces torchvision's published retinanet_resnet50_fpn total (34,014,999, FrozenBatchNorm2d,
+// 91 classes) from resnet50's 25,557,032. MACs: the hand calculation of the backbone (checked
+// against torchvision's resnext50_32x4d 4.23 GMACs at 224), FPN and head.
+TEST(ZooTest, RetinaNetMatchesMlperfReference) {
+  // The formulas against torchvision's published figures.
+  EXPECT_EQ(retinanet_params(25'557'032, 26'560, /*frozen_bn=*/true, 91), 34'014'999);
+  const double resnext224 = resnext_body_hand_macs(224, {3, 4, 6, 3}, 32, 4) + 2048.0 * 1000;
+  EXPECT_LE(std::abs(resnext224 / 1e9 - 4.23), 0.005 + 1e-9) << resnext224;
+
+  Graph g;
+  ASSERT_TRUE(prepare_zoo_model("retinanet", &g));
+  const auto p = count_parameters(g);
+  const int64_t resnext_bn_channels = 34'112;
+  EXPECT_EQ(p.parameters, retinanet_params(25'028'904, resnext_bn_channels, false, 264));
+  EXPECT_EQ(p.parameters, 37'128'876);
+  EXPECT_EQ(p.buffers, 2 * resnext_bn_channels);
+  // The reference's own count (FrozenBatchNorm2d: BatchNorm weight/bias are buffers).
+  EXPECT_EQ(p.parameters - 2 * resnext_bn_channels,
+            retinanet_params(25'028'904, resnext_bn_channels, true, 264));
+  EXPECT_EQ(p.parameters - 2 * resnext_bn_channels, 37'060'652);
+  // The body alone is torchvision's resnext50_32x4d less fc.
+  int64_t body = 0;
+  for (ValueId id : g.initializers) {
+    const Value& v = g.value(id);
+    if (v.name.rfind("backbone.body.", 0) != 0 || !is_parameter(v)) continue;
+    if (v.name.ends_with(".running_mean") || v.name.ends_with(".running_var")) continue;
+    body += *v.type.numel();
+  }
+  EXPECT_EQ(body + 2048 * 1000 + 1000, 25'028'904);
+
+  const double hand =
+      resnext_body_hand_macs(800, {3, 4, 6, 3}, 32, 4) + retinanet_neck_head_hand_macs(264);
+  expect_macs(g, hand);
+  expect_output(g, 0, "cls_logits", {1, 120'087, 264});
+  expect_output(g, 1, "bbox_regression", {1, 120'087, 4});
+  // Grouped 3x3 convs of the ResNeXt widths; the head weights shared by the five levels.
+  const ValueId conv2 = g.find_value("backbone.body.layer4.0.conv2.weight");
+  ASSERT_NE(conv2, kNoValue);
+  EXPECT_EQ(dims_of(g, conv2), (std::vector<int64_t>{1024, 32, 3, 3}));
+  const ValueId cls = g.find_value("head.classification_head.cls_logits.weight");
+  ASSERT_NE(cls, kNoValue);
+  EXPECT_EQ(dims_of(g, cls), (std::vector<int64_t>{2376, 256, 3, 3}));
+  EXPECT_EQ(g.value(cls).consumers.size(), 5u);
+  const ValueId p7 = g.find_value("backbone.fpn.extra_blocks.p7");
+  ASSERT_NE(p7, kNoValue);
+  EXPECT_EQ(dims_of(g, p7), (std::vector<int64_t>{1, 256, 7, 7}));
+}
+
 TEST(ZooTest, Gpt2MatchesTransformersWithTiedHead) {
   Graph g;
   ASSERT_TRUE(prepare_zoo_model("gpt2", &g));
@@ -221,13 +352,19 @@ TEST(ZooTest, OtherBatchAndSequenceBindingsInfer) {
   expect_output(g, 1, "pooler_output", {2, 768});
   ASSERT_TRUE(prepare_zoo_model("gpt2", &g, bindings));
   expect_output(g, 0, "logits", {2, 64, 50257});
+  ASSERT_TRUE(prepare_zoo_model("bert-large", &g, bindings));
+  expect_output(g, 0, "last_hidden_state", {2, 64, 1024});
+  ASSERT_TRUE(prepare_zoo_model("retinanet", &g, bindings));
+  expect_output(g, 0, "cls_logits", {2, 120'087, 264});
+  expect_output(g, 1, "bbox_regression", {2, 120'087, 4});
 }
 
 TEST(ZooTest, GraphsUseOpset17NamedInputsAndUniqueNodeNames) {
   const std::vector<std::string> expected = {
-      "bert-base",   "gpt2",       "gpt2-xl",    "llama-2-13b", "llama-2-70b",
-      "llama-2-7b",  "llama-3-70b", "llama-3-8b", "mistral-7b",  "mixtral-8x7b",
-      "mobilenet_v2", "resnet18",   "resnet34",   "resnet50",    "vit_b_16"};
+      "bert-base",     "bert-large",   "gpt-j-6b",     "gpt2",         "gpt2-xl",
+      "llama-2-13b",   "llama-2-70b",  "llama-2-7b",   "llama-3-70b",  "llama-3-8b",
+      "llama-3.1-70b", "llama-3.1-8b", "mistral-7b",   "mixtral-8x7b", "mobilenet_v2",
+      "resnet18",      "resnet34",     "resnet50",     "retinanet",    "vit_b_16"};
   EXPECT_EQ(zoo_names(), expected);
   for (const auto& name : zoo_names()) {
     SCOPED_TRACE(name);
@@ -250,7 +387,7 @@ TEST(ZooTest, GraphsUseOpset17NamedInputsAndUniqueNodeNames) {
     }
     const auto symbols = g->symbolic_dims();
     const std::set<std::string> vision = {"mobilenet_v2", "resnet18", "resnet34", "resnet50",
-                                          "vit_b_16"};
+                                          "retinanet", "vit_b_16"};
     const bool text = vision.count(name) == 0;
     const std::vector<std::string> expected_symbols =
         text ? std::vector<std::string>{"batch", "sequence"} : std::vector<std::string>{"batch"};

@@ -25,14 +25,120 @@ double first_output_numel(const Graph& g, const Node& n) {
   return 0;
 }
 
+// An activation: neither a parameter nor a tensor whose contents are known (a constant).
+bool is_activation(const Value& v) {
+  return !is_parameter(v) && !v.data && v.kind != ValueKind::kInitializer;
+}
+
+// A product of two activations (attention's Q·Kᵀ or P·V), not of an activation and a weight.
+bool activation_product(const Graph& g, const Node& n) {
+  if (n.op_type != "MatMul" || !(n.domain.empty() || n.domain == "ai.onnx")) return false;
+  if (n.inputs.size() < 2 || n.inputs[0] == kNoValue || n.inputs[1] == kNoValue) return false;
+  return is_activation(g.value(n.inputs[0])) && is_activation(g.value(n.inputs[1]));
+}
+
+// A MatMul/Gemm with a weight operand: the projections bounding an attention region.
+bool weight_product(const Graph& g, const Node& n) {
+  if (n.op_type != "MatMul" && n.op_type != "Gemm") return false;
+  for (ValueId v : n.inputs) {
+    if (v != kNoValue && is_parameter(g.value(v))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<int> attention_regions(const Graph& g, const Characterization& ch,
+                                   std::vector<NodeId>* anchors) {
+  std::vector<int> region(g.nodes.size(), -1);
+  std::vector<std::size_t> position(g.nodes.size(), 0);
+  for (std::size_t i = 0; i < ch.order.size(); ++i) position[static_cast<std::size_t>(ch.order[i])] = i;
+  int regions = 0;
+  for (NodeId pv : ch.order) {
+    const Node& node = g.node(pv);
+    if (!activation_product(g, node) || region[static_cast<std::size_t>(pv)] >= 0) continue;
+    // Backward from P·V, stopping at the projections (weight products) and at values without a
+    // producer (graph inputs, constants).
+    std::set<NodeId> closure{pv};
+    std::set<NodeId> boundary;
+    std::vector<NodeId> stack{pv};
+    bool has_qk = false;
+    while (!stack.empty() && closure.size() < 4096) {
+      const NodeId n = stack.back();
+      stack.pop_back();
+      for (ValueId v : g.node(n).inputs) {
+        if (v == kNoValue) continue;
+        const NodeId p = g.value(v).producer;
+        if (p == kNoNode || closure.count(p) || boundary.count(p)) continue;
+        if (weight_product(g, g.node(p))) {
+          boundary.insert(p);
+          continue;
+        }
+        if (region[static_cast<std::size_t>(p)] >= 0) continue;
+        if (activation_product(g, g.node(p))) has_qk = true;
+        closure.insert(p);
+        stack.push_back(p);
+      }
+    }
+    if (!has_qk || boundary.empty()) continue;
+    // Keep what lies downstream of a projection (shared work such as rotary tables and masks
+    // computed once from the positions stays out), in topological order.
+    std::vector<NodeId> ordered(closure.begin(), closure.end());
+    std::sort(ordered.begin(), ordered.end(), [&](NodeId a, NodeId b) {
+      return position[static_cast<std::size_t>(a)] < position[static_cast<std::size_t>(b)];
+    });
+    std::set<NodeId> kept;
+    for (NodeId n : ordered) {
+      for (ValueId v : g.node(n).inputs) {
+        if (v == kNoValue) continue;
+        const NodeId p = g.value(v).producer;
+        if (p != kNoNode && (kept.count(p) || boundary.count(p))) {
+          kept.insert(n);
+          break;
+        }
+      }
+    }
+    if (!kept.count(pv)) continue;
+    // Every value made inside is used only inside (P·V's own outputs leave).
+    bool contained = true;
+    for (NodeId n : kept) {
+      if (n == pv) continue;
+      for (ValueId v : g.node(n).outputs) {
+        if (v == kNoValue) continue;
+        const Value& val = g.value(v);
+        if (val.is_graph_output) contained = false;
+        for (NodeId c : val.consumers) {
+          if (!kept.count(c)) contained = false;
+        }
+      }
+    }
+    if (!contained) continue;
+    for (NodeId n : kept) region[static_cast<std::size_t>(n)] = regions;
+    if (anchors) anchors->push_back(pv);
+    ++regions;
+  }
+  return region;
+}
+
+namespace {
+
 class Partitioner {
  public:
   Partitioner(const Graph& g, const Characterization& ch)
       : g_(g), ch_(ch), kernel_of_node_(g.nodes.size(), -1) {}
 
-  Partition run(bool fuse) {
+  Partition run(bool fuse, const PartitionOptions& options = {}) {
+    std::vector<NodeId> anchors;
+    std::vector<int> region;
+    if (fuse && options.fuse_attention) region = attention_regions(g_, ch_, &anchors);
     for (NodeId id : ch_.order) {
       const NodeStats& s = ch_.nodes[static_cast<std::size_t>(id)];
+      if (!region.empty() && region[static_cast<std::size_t>(id)] >= 0) {
+        // Attention nodes wait for their P·V, which makes the one kernel of the region.
+        const int r = region[static_cast<std::size_t>(id)];
+        if (id == anchors[static_cast<std::size_t>(r)]) start_attention(r, region);
+        continue;
+      }
       if (s.free) continue;
       if (!fuse) {
         start_kernel(id, s.op_class);
@@ -50,6 +156,7 @@ class Partitioner {
     std::vector<NodeId> nodes;
     int anchor_index = 0;
     bool anchored = false;
+    bool attention = false;
     OpClass op_class = OpClass::kElementwise;
     double numel = 0;           // iteration space that pointwise nodes must match
     std::set<int> deps;         // kernels this one reads from directly
@@ -128,6 +235,31 @@ class Partitioner {
     add_to(static_cast<int>(work_.size()) - 1, id, inputs);
   }
 
+  // The kernel of attention region `r`: its non-free nodes in topological order, anchored at
+  // P·V; closed to later pointwise work (its output is the attention result).
+  void start_attention(int r, const std::vector<int>& region) {
+    const int k = static_cast<int>(work_.size());
+    Work w;
+    w.anchored = true;
+    w.attention = true;
+    w.op_class = OpClass::kMatMul;
+    std::vector<NodeId> members;
+    for (NodeId n : ch_.order) {
+      if (region[static_cast<std::size_t>(n)] != r) continue;
+      for (ValueId v : g_.node(n).outputs) {
+        if (v != kNoValue) memo_.erase(v);
+      }
+      if (ch_.nodes[static_cast<std::size_t>(n)].free) continue;
+      members.push_back(n);
+      kernel_of_node_[static_cast<std::size_t>(n)] = k;
+    }
+    work_.push_back(std::move(w));
+    for (NodeId n : members) add_to(k, n, input_kernels(n));
+    Work& made = work_.back();
+    made.anchor_index = static_cast<int>(made.nodes.size()) - 1;
+    made.numel = -1;  // nothing joins it
+  }
+
   bool join_pointwise(NodeId id) {
     const auto inputs = input_kernels(id);
     const double numel = first_output_numel(g_, g_.node(id));
@@ -173,6 +305,7 @@ class Partitioner {
       fk.nodes = w.nodes;
       fk.anchor_index = w.anchor_index;
       fk.op_class = w.op_class;
+      fk.attention = w.attention;
       fk.name = g_.node(w.nodes[static_cast<std::size_t>(w.anchor_index)]).name;
       std::map<ValueId, double> read_fraction;  // external input → largest share read by a node
       std::set<ValueId> outputs;
@@ -230,8 +363,9 @@ class Partitioner {
 
 }  // namespace
 
-Partition partition_fused(const Graph& graph, const Characterization& ch) {
-  return Partitioner(graph, ch).run(true);
+Partition partition_fused(const Graph& graph, const Characterization& ch,
+                          const PartitionOptions& options) {
+  return Partitioner(graph, ch).run(true, options);
 }
 
 Partition partition_unfused(const Graph& graph, const Characterization& ch) {

@@ -15,6 +15,16 @@
 //   pointwise prologues into reductions, e.g. residual Add → LayerNorm).
 // - Conv and matmul anchors take no prologue (they run as library/template kernels) and close
 //   their kernel to further anchors.
+// - Fused attention (PartitionOptions::fuse_attention; FlashAttention, Dao et al., NeurIPS 2022,
+//   and the fused MHA/FMHA kernels of TensorRT and TensorRT-LLM): the scaled dot-product
+//   attention between the Q/K/V projections and the output projection — the product of two
+//   activations Q·Kᵀ, the scale, mask and softmax, the product P·V, and the reshapes, transposes,
+//   rotary embedding and GQA head expansion on the way from the projections — is ONE kernel
+//   (`FusedKernel::attention`): it reads Q, K, V and writes the attention output; the scores never
+//   leave the chip. Found structurally: P·V is a MatMul of two activations whose first input
+//   derives from another such MatMul; the region is every node on a path from the projection
+//   MatMuls (products with a weight) to P·V. A region whose values are also used outside it is
+//   left unfused.
 // `unfused` instead puts every non-free node in a kernel of its own: what eager execution runs.
 //
 // Each kernel's bytes are those crossing its boundary: external inputs (weights apart) read once
@@ -34,6 +44,7 @@ struct FusedKernel {
   std::vector<NodeId> nodes;         // in execution order; nodes[anchor_index] is the anchor
   int anchor_index = 0;
   OpClass op_class = OpClass::kElementwise;  // the anchor's class (pointwise kernels: elementwise)
+  bool attention = false;            // a fused attention kernel (its anchor is the P·V MatMul)
   std::string name;                  // the anchor node's name
   std::vector<ValueId> inputs;       // external activations and weights read
   std::vector<ValueId> outputs;      // values written for use outside the kernel
@@ -52,8 +63,18 @@ struct Partition {
   bool fused = true;
 };
 
+struct PartitionOptions {
+  bool fuse_attention = false;  // one kernel per scaled dot-product attention (rule above)
+};
+
 /// The compiler-style fused partition.
-Partition partition_fused(const Graph& graph, const Characterization& ch);
+Partition partition_fused(const Graph& graph, const Characterization& ch,
+                          const PartitionOptions& options = {});
+
+/// Attention regions (rule above): for each node, the index of its region, or -1. Free nodes
+/// on the paths are marked too. `anchors` receives each region's P·V node.
+std::vector<int> attention_regions(const Graph& graph, const Characterization& ch,
+                                   std::vector<NodeId>* anchors = nullptr);
 
 /// One kernel per non-free node (eager execution).
 Partition partition_unfused(const Graph& graph, const Characterization& ch);

@@ -6,6 +6,10 @@
 
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/backend.h"
+#include "graphs/estimate/engine.h"
+
+#include <fmt/format.h>
+#include <map>
 #include "graphs/hardware/registry.h"
 #include "graphs/onnx/onnx_importer.h"
 #include "graphs/zoo/zoo.h"
@@ -108,6 +112,111 @@ Result<LoadedModel> load_model(const std::string& source, const DimBindings& dim
   return m;
 }
 
+namespace {
+
+// One decode-step or prefill figure of `request` at another batch and sequence length.
+Result<LlmPhaseEstimate> phase_at(const AnalyzeRequest& request, const std::string& hardware,
+                                  const HardwareRegistry& registry, LlmPhase phase, int64_t batch,
+                                  int64_t seq_len) {
+  AnalyzeRequest r = request;
+  r.hardware = {hardware};
+  r.phase = std::string(to_string(phase));
+  r.dims.batch = batch;
+  r.dims.seq_len = seq_len;
+  r.output_tokens = 0;
+  GRAPHS_ASSIGN_OR_RETURN(Analysis a, analyze(r, registry));
+  return std::move(a.phases.front());
+}
+
+}  // namespace
+
+Result<ServingEstimate> estimate_serving(const AnalyzeRequest& request, const std::string& hardware,
+                                         const HardwareRegistry& registry) {
+  GRAPHS_CHECK_OR_RETURN(request.output_tokens >= 1, ErrorCode::kInvalidArgument,
+                         "--phase serve needs --output-tokens N (N >= 1)");
+  GRAPHS_CHECK_OR_RETURN(request.request_rate_per_s >= 0, ErrorCode::kInvalidArgument,
+                         "--request-rate must be >= 0 (0: the highest sustained throughput)");
+  GRAPHS_ASSIGN_OR_RETURN(const HardwareModel hw, registry.get(hardware));
+  double kv_fraction = 0.9, max_prefill_tokens = 8192;
+  if (!request.backend.empty()) {
+    GRAPHS_ASSIGN_OR_RETURN(const Engine* e, find_engine(request.backend));
+    kv_fraction = e->kv_cache_memory_fraction;
+    max_prefill_tokens = e->max_prefill_tokens;
+  }
+  ServingEstimate s;
+  s.hardware_id = hw.id;
+  const int64_t in = std::max<int64_t>(1, request.dims.seq_len);
+  const int64_t out = request.output_tokens;
+  s.input_tokens = in;
+  s.output_tokens = out;
+  const int64_t mean_context = in + out / 2;
+  // Memory: the KV cache of one sequence at its full length, from a batch-1 decode estimate.
+  GRAPHS_ASSIGN_OR_RETURN(const LlmPhaseEstimate one,
+                          phase_at(request, hardware, registry, LlmPhase::kDecode, 1, in + out));
+  const double per_sequence = one.kv_cache_bytes;
+  const double free_bytes =
+      kv_fraction * hw.memory_bytes - one.weight_bytes - one.decode_activation_bytes;
+  s.max_concurrency = per_sequence > 0 ? static_cast<int64_t>(std::max(0.0, free_bytes / per_sequence)) : 1;
+  if (request.max_concurrency > 0) s.max_concurrency = std::min(s.max_concurrency, request.max_concurrency);
+  GRAPHS_CHECK_OR_RETURN(s.max_concurrency >= 1, ErrorCode::kInvalidArgument, request.model,
+                         " does not fit on ", hw.id, " with the KV cache of one ", in + out,
+                         "-token sequence (", fmt::format("{:.3g}", per_sequence / (1 << 30)),
+                         " GiB) beside its weights");
+  // Prefill per request, in batches of max_prefill_tokens.
+  const int64_t prefill_batch = std::max<int64_t>(1, static_cast<int64_t>(max_prefill_tokens) / in);
+  GRAPHS_ASSIGN_OR_RETURN(const LlmPhaseEstimate pre, phase_at(request, hardware, registry,
+                                                               LlmPhase::kPrefill, prefill_batch, in));
+  s.prefill_per_request_s = pre.ttft_s / static_cast<double>(prefill_batch);
+  GRAPHS_ASSIGN_OR_RETURN(const LlmPhaseEstimate first,
+                          phase_at(request, hardware, registry, LlmPhase::kPrefill, 1, in));
+  s.ttft_s = first.ttft_s;
+  std::map<int64_t, double> step_memo;
+  auto decode_step = [&](int64_t c) -> Result<double> {
+    if (auto it = step_memo.find(c); it != step_memo.end()) return it->second;
+    GRAPHS_ASSIGN_OR_RETURN(const LlmPhaseEstimate d,
+                            phase_at(request, hardware, registry, LlmPhase::kDecode, c, mean_context));
+    step_memo[c] = d.tpot_s;
+    return d.tpot_s;
+  };
+  auto requests_per_s = [&](int64_t c, double step_s) {
+    return static_cast<double>(c) /
+           (static_cast<double>(out) * step_s + static_cast<double>(c) * s.prefill_per_request_s);
+  };
+  GRAPHS_ASSIGN_OR_RETURN(const double top_step, decode_step(s.max_concurrency));
+  const double top_rate = requests_per_s(s.max_concurrency, top_step);
+  int64_t c = s.max_concurrency;
+  if (request.request_rate_per_s > 0 && request.request_rate_per_s < top_rate) {
+    // The smallest concurrency that sustains the rate (requests/s grows with C).
+    int64_t lo = 1, hi = s.max_concurrency;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      GRAPHS_ASSIGN_OR_RETURN(const double step_s, decode_step(mid));
+      if (requests_per_s(mid, step_s) >= request.request_rate_per_s) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    c = lo;
+  } else if (request.request_rate_per_s > 0) {
+    s.saturated = true;
+    s.notes.push_back(fmt::format("{:.3g} requests/s exceeds the {:.3g} requests/s {} sustains: "
+                                  "requests queue without bound",
+                                  request.request_rate_per_s, top_rate, hw.id));
+  }
+  s.concurrency = c;
+  GRAPHS_ASSIGN_OR_RETURN(s.decode_step_s, decode_step(c));
+  const double cycle_s = static_cast<double>(out) * s.decode_step_s +
+                         static_cast<double>(c) * s.prefill_per_request_s;
+  s.requests_per_s = request.request_rate_per_s > 0 && !s.saturated
+                         ? request.request_rate_per_s
+                         : static_cast<double>(c) / cycle_s;
+  s.output_tokens_per_s = s.requests_per_s * static_cast<double>(out);
+  s.tpot_s = cycle_s / static_cast<double>(out);
+  s.request_latency_s = s.ttft_s + static_cast<double>(out - 1) * s.tpot_s;
+  return s;
+}
+
 Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& registry) {
   Analysis a;
   a.dims = request.dims;
@@ -145,7 +254,7 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
     std::optional<LoadedModel> step;
     Characterization step_ch;
     Partition step_part;
-    if (*phase == LlmPhase::kDecode) {
+    if (phase_decodes(*phase)) {
       DimBindings dims = request.dims;
       dims.seq_len = 1;
       GRAPHS_ASSIGN_OR_RETURN(step, load_model(request.model, dims));
@@ -161,12 +270,19 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
         a.decode_estimates.push_back(std::move(d));
         decode = &a.decode_estimates.back();
       }
+      const LlmPhase step_phase = *phase == LlmPhase::kServe ? LlmPhase::kDecode : *phase;
       GRAPHS_ASSIGN_OR_RETURN(
-          auto pe, estimate_llm_phase(*phase, *a.llm, request.dims.batch, request.dims.seq_len,
+          auto pe, estimate_llm_phase(step_phase, *a.llm, request.dims.batch, request.dims.seq_len,
                                       a.estimates[i], decode, targets[i], options,
                                       a.precision.kv_bytes(), a.precision.activation_bytes(),
-                                      a.precision.kv_cache));
+                                      a.precision.kv_cache, request.output_tokens));
       a.phases.push_back(std::move(pe));
+    }
+    if (*phase == LlmPhase::kServe) {
+      for (const auto& id : request.hardware) {
+        GRAPHS_ASSIGN_OR_RETURN(auto s, estimate_serving(request, id, registry));
+        a.serving.push_back(std::move(s));
+      }
     }
   }
   // Binding and inference run inside load_model; they count as analysis, not parsing.

@@ -56,6 +56,36 @@ struct LoadedModel {
 /// whatever import, binding or inference report.
 Result<LoadedModel> load_model(const std::string& source, const DimBindings& dims);
 
+/// Continuous (in-flight) batching of one LLM on one target, Orca-style iteration-level
+/// scheduling (Yu et al., OSDI 2022; as vLLM and TensorRT-LLM's batch manager run it, and as
+/// Vidur, Agrawal et al. MLSys 2024, and LLMCompass, Zhang et al. ISCA 2024, model it):
+///   - concurrency C ≤ the sequences whose KV cache (input + output tokens each) fits in
+///     kv_cache_memory_fraction × device memory − weights − activations (the engine's setting);
+///   - a decode iteration advances all C sequences by one token: T_dec(C) = the decode step at
+///     batch C and the mean context input + output / 2;
+///   - each request's prompt is prefilled once, in chunks of max_prefill_tokens:
+///     T_pre = ttft(batch ⌊max_prefill_tokens / input⌋, input) / that batch, per request;
+///   - steady state: C requests complete every out · T_dec(C) + C · T_pre, so
+///     requests/s = C / (out · T_dec(C) + C · T_pre) and output tokens/s = out × requests/s.
+/// At a request rate below saturation the smallest C that sustains it is used (Little's law);
+/// time per output token then includes the prefills interleaved with the decode iterations.
+struct ServingEstimate {
+  std::string hardware_id;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t max_concurrency = 0;       // by memory (and the requested cap)
+  int64_t concurrency = 0;           // sequences in flight in the steady state
+  double decode_step_s = 0;          // T_dec(concurrency)
+  double prefill_per_request_s = 0;  // T_pre
+  double requests_per_s = 0;
+  double output_tokens_per_s = 0;
+  double ttft_s = 0;                 // one request's prefill at batch 1 (no queueing)
+  double tpot_s = 0;                 // (out · T_dec + C · T_pre) / out
+  double request_latency_s = 0;      // ttft_s + (out − 1) · tpot_s
+  bool saturated = false;            // the requested rate exceeds what the target sustains
+  std::vector<std::string> notes;
+};
+
 struct AnalyzeRequest {
   std::string model;
   DimBindings dims;
@@ -63,7 +93,10 @@ struct AnalyzeRequest {
   std::string weight_precision;       // "" = as precision
   std::string kv_precision;           // "" = as precision
   std::vector<std::string> hardware;  // IDs; empty: characterization only
-  std::string phase;                  // "" (whole forward), "prefill" or "decode" (LLMs)
+  std::string phase;                  // "" (whole forward), prefill|decode|generate|serve (LLMs)
+  int64_t output_tokens = 0;          // generate / serve: tokens generated per sequence
+  double request_rate_per_s = 0;      // serve: arriving requests per second; 0 = saturation
+  int64_t max_concurrency = 0;        // serve: cap on sequences in flight; 0 = memory decides
   bool cuda_graphs = false;           // EstimateOptions::cuda_graphs
   std::string mapper = "auto";        // EstimateOptions::mapper
   /// EstimateOptions::backend: "" (fused kernels), "eager" (the unfused partition, one kernel
@@ -83,8 +116,15 @@ struct Analysis {
   std::optional<LlmFacts> llm;
   std::vector<Estimate> decode_estimates;
   std::vector<LlmPhaseEstimate> phases;
+  std::vector<ServingEstimate> serving;  // phase serve: one per hardware
   double analysis_s = 0;               // bind, infer, characterize, partition, estimate
 };
+
+/// The serving figures of `request` (its model, precision, engine; seq_len = input tokens,
+/// output_tokens, request_rate_per_s, max_concurrency) on one target (ServingEstimate above).
+/// kInvalidArgument when output_tokens < 1 or one sequence does not fit beside the weights.
+Result<ServingEstimate> estimate_serving(const AnalyzeRequest& request, const std::string& hardware,
+                                         const HardwareRegistry& registry);
 
 /// Runs the whole pipeline. Hardware IDs are resolved before any work (unknown → kNotFound with
 /// a did-you-mean).

@@ -18,6 +18,7 @@
 #include "graphs/bench/worker_process.h"
 #include "graphs/cli/bench_progress.h"
 #include "graphs/cli/commands.h"
+#include "graphs/estimate/engine.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
 #include "graphs/report/html_report.h"
@@ -35,6 +36,9 @@ struct AnalyzeOptions {
   std::string weight_precision;
   std::string kv_precision;
   std::string phase;
+  int64_t output_tokens = 0;
+  double request_rate_per_s = 0;
+  int64_t max_concurrency = 0;
   std::string mapper = "auto";
   std::string backend;
   bool cuda_graphs = false;
@@ -85,6 +89,9 @@ int run(const AnalyzeOptions& o) {
   request.weight_precision = o.weight_precision;
   request.kv_precision = o.kv_precision;
   request.phase = o.phase;
+  request.output_tokens = o.output_tokens;
+  request.request_rate_per_s = o.request_rate_per_s;
+  request.max_concurrency = o.max_concurrency;
   request.mapper = o.mapper;
   request.backend = o.backend;
   request.cuda_graphs = o.cuda_graphs;
@@ -149,16 +156,30 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
                   "KV-cache precision for --phase (default: --precision): "
                   "fp32|fp16|bf16|fp8|int8|int4");
   cmd->add_option("--phase", opts->phase,
-                  "LLM phase: prefill (time to first token of --seq-len tokens) or decode (time "
-                  "per output token with --seq-len tokens in the KV cache)");
+                  "LLM phase: prefill (time to first token of --seq-len tokens), decode (time "
+                  "per output token with --seq-len tokens in the KV cache), generate (a static "
+                  "batch generating --output-tokens after a --seq-len prompt) or serve "
+                  "(continuous batching of --seq-len-token requests)");
+  cmd->add_option("--output-tokens", opts->output_tokens,
+                  "generate/serve: tokens generated per sequence")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  cmd->add_option("--request-rate", opts->request_rate_per_s,
+                  "serve: arriving requests per second (default: the highest sustained rate)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--max-concurrency", opts->max_concurrency,
+                  "serve: most sequences in flight (default: as many as the KV cache holds)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_flag("--cuda-graphs", opts->cuda_graphs,
                 "kernels replayed from a CUDA graph: per-kernel overhead without host launches");
   cmd->add_option("--mapper", opts->mapper,
                   "auto (from the hardware kind)|roofline|cpu|gpu|systolic")
       ->capture_default_str();
+  std::string engines;
+  for (const auto& id : engine_ids()) engines += (engines.empty() ? "" : "|") + id;
   cmd->add_option("--backend", opts->backend,
-                  "predict for a conversion family: eager (one kernel per op, torch dispatch "
-                  "each)|inductor|onnxruntime|openvino (fused kernels); default: fused kernels");
+                  "predict for an engine (data/engines): " + engines +
+                      "; eager runs one kernel per op, the others fused kernels; default: fused "
+                      "kernels with no engine overheads");
   cmd->add_flag("--per-kernel", opts->per_kernel, "list every fused kernel");
   cmd->add_flag("--per-node", opts->per_node, "list every node");
   cmd->add_option("--format", opts->format, "text|json|md|html")->capture_default_str();

@@ -13,7 +13,12 @@
 #include "graphs/cli/bench_progress.h"
 #include "graphs/cli/commands.h"
 #include "graphs/hardware/registry.h"
+#include "graphs/validate/published.h"
+#include "graphs/validate/published_fit.h"
 #include "graphs/validate/validate.h"
+
+#include <cstdlib>
+#include <optional>
 
 namespace graphs::cli {
 namespace {
@@ -27,12 +32,55 @@ struct ValidateOptions {
   bool no_history = false;
   bool quiet = false;
   std::vector<std::string> graph_pairs;
+  std::optional<std::string> published;  // --published [PATH]
+  bool fit = false;                      // --fit: the numbers the fit part sets
 };
+
+// graphs validate --published [PATH]: every record of the corpus predicted and scored.
+int run_published(const ValidateOptions& o) {
+  std::string path = o.published->empty() ? "validation/published" : *o.published;
+  if (o.published->empty()) {
+    if (const char* env = std::getenv("GRAPHS_PUBLISHED_DIR"); env && *env) path = env;
+  }
+  auto corpus = load_published_corpus(path);
+  if (!corpus.ok()) return report_error(corpus.error());
+  auto registry = HardwareRegistry::load_default();
+  if (!registry.ok()) return report_error(registry.error());
+  if (o.fit) {
+    auto fitted = fit_published(*corpus, *registry);
+    if (!fitted.ok()) return report_error(fitted.error());
+    auto st = write_output(o.output, o.format == "json" ? fitted->to_json().dump(2) + "\n"
+                                                        : render_fit_text(*fitted));
+    if (!st.ok()) return report_error(st.error());
+    return 0;
+  }
+  const PublishedReport report = validate_published(*corpus, *registry);
+  if (!o.no_history) {
+    auto st = record_published_history(report, o.settings.history_path);
+    if (!st.ok()) return report_error(st.error());
+  }
+  const std::string text = o.format == "json" ? report.to_json().dump(2) + "\n"
+                                              : render_published_text(report);
+  auto st = write_output(o.output, text);
+  if (!st.ok()) return report_error(st.error());
+  return report.exit_status;
+}
 
 int run(ValidateOptions& o) {
   if (o.format != "text" && o.format != "json") {
     return report_error(make_error(ErrorCode::kInvalidArgument, "--format must be text or json, got '",
                                    o.format, "'"));
+  }
+  if (o.fit && !o.published) {
+    return report_error(make_error(ErrorCode::kInvalidArgument, "--fit needs --published"));
+  }
+  if (o.published) {
+    if (!o.models.empty() || !o.settings.measured_files.empty()) {
+      return report_error(make_error(ErrorCode::kInvalidArgument,
+                                     "--published scores the published corpus; give no models "
+                                     "and no --measured with it"));
+    }
+    return run_published(o);
   }
   auto& s = o.settings;
   for (const auto& m : o.models) {
@@ -100,6 +148,14 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--measured", opts->settings.measured_files,
                   "score earlier `graphs bench` results (JSONL) instead of measuring")
       ->delimiter(',');
+  cmd->add_option("--published", opts->published,
+                  "score graphs against published measurements (MLPerf, vendor tables): a corpus "
+                  "directory, group or record (default validation/published or "
+                  "$GRAPHS_PUBLISHED_DIR); fit and held-out parts reported apart")
+      ->expected(0, 1);
+  cmd->add_flag("--fit", opts->fit,
+                "with --published: fit efficiencies, kernel floors and engine overheads on the "
+                "fit part only and print them (nothing is written)");
   cmd->add_option("--graph", opts->graph_pairs,
                   "SOURCE=GRAPH: the graph (.onnx or zoo name) to predict a measured source from");
   cmd->add_option("--conversions,-c", opts->settings.conversions,

@@ -26,8 +26,12 @@ std::string dispatch_overhead_key(const std::string& backend) {
 
 Result<Partition> partition_for_backend(const Graph& graph, const Characterization& ch,
                                         const std::string& backend) {
-  GRAPHS_RETURN_IF_ERROR(check_backend(backend));
-  return backend_fuses(backend) ? partition_fused(graph, ch) : partition_unfused(graph, ch);
+  if (backend.empty()) return partition_fused(graph, ch);
+  GRAPHS_ASSIGN_OR_RETURN(const Engine* e, find_engine(backend));
+  if (!e->fuses) return partition_unfused(graph, ch);
+  PartitionOptions options;
+  options.fuse_attention = e->fused_attention;
+  return partition_fused(graph, ch, options);
 }
 
 }  // namespace graphs

@@ -14,8 +14,8 @@ namespace {
 
 const std::vector<std::string> kKeys = {
     "schema_version", "id",          "name",  "aliases", "devices", "partition",
-    "calibration_key", "cuda_graphs", "host_per_kernel_s", "inference_overhead_s",
-    "efficiency_scale", "notes"};
+    "calibration_key", "cuda_graphs", "fused_attention", "host_per_kernel_s", "inference_overhead_s",
+    "efficiency_scale", "kv_cache_memory_fraction", "max_prefill_tokens", "notes"};
 const std::vector<std::string> kDevices = {"cpu", "gpu", "npu", "tpu"};
 
 std::string lower(std::string_view s) {
@@ -29,8 +29,8 @@ struct EngineRegistry {
   std::map<std::string, std::size_t> by_name;  // id and aliases, lower case
 };
 
-const EngineRegistry& registry() {
-  static const EngineRegistry reg = [] {
+EngineRegistry& registry() {
+  static EngineRegistry reg = [] {
     EngineRegistry r;
     for (const auto& [file, text] : detail::embedded_engine_files()) {
       auto e = parse_engine_yaml(text, std::string(file));
@@ -91,10 +91,20 @@ Result<Engine> parse_engine_yaml(std::string_view yaml, const std::string& file_
       GRAPHS_ASSIGN_OR_RETURN(e.calibration_key, doc.text(node, key));
     } else if (key == "cuda_graphs") {
       GRAPHS_ASSIGN_OR_RETURN(e.cuda_graphs, doc.boolean(node, key));
+    } else if (key == "fused_attention") {
+      GRAPHS_ASSIGN_OR_RETURN(e.fused_attention, doc.boolean(node, key));
     } else if (key == "host_per_kernel_s" || key == "inference_overhead_s") {
       GRAPHS_ASSIGN_OR_RETURN(const SourcedValue f, doc.figure(node, key));
       if (f.value < 0) return doc.error(f.line, key, "must be >= 0");
       (key == "host_per_kernel_s" ? e.host_per_kernel_s : e.inference_overhead_s) = f.value;
+      e.sources[key] = f.source;
+    } else if (key == "kv_cache_memory_fraction" || key == "max_prefill_tokens") {
+      GRAPHS_ASSIGN_OR_RETURN(const SourcedValue f, doc.figure(node, key));
+      const bool fraction = key == "kv_cache_memory_fraction";
+      if (f.value <= 0 || (fraction && f.value > 1)) {
+        return doc.error(f.line, key, fraction ? "must be in (0, 1]" : "must be > 0");
+      }
+      (fraction ? e.kv_cache_memory_fraction : e.max_prefill_tokens) = f.value;
       e.sources[key] = f.source;
     } else if (key == "efficiency_scale") {
       GRAPHS_ASSIGN_OR_RETURN(const YamlEntries eff, doc.mapping(node, key, {"matrix", "memory"}));
@@ -121,6 +131,16 @@ std::vector<std::string> engine_ids() {
   std::vector<std::string> ids;
   for (const auto& e : registry().engines) ids.push_back(e.id);
   return ids;
+}
+
+Status replace_engine(const Engine& engine) {
+  auto& reg = registry();
+  const auto it = reg.by_name.find(lower(engine.id));
+  if (it == reg.by_name.end()) {
+    return Error(ErrorCode::kNotFound, unknown_name_message("engine", engine.id, engine_ids()));
+  }
+  reg.engines[it->second] = engine;
+  return ok_status();
 }
 
 Result<const Engine*> find_engine(const std::string& name) {

@@ -6,6 +6,7 @@
 // What an engine decides in the estimate:
 //   - partition: `fused` (a graph compiler: pointwise chains fused into their producer, conv +
 //     bias + activation + residual add as one kernel) or `unfused` (one kernel per op: eager);
+//     `fused_attention`: scaled dot-product attention as one kernel (FlashAttention, FMHA);
 //   - the host's work per kernel beyond the CUDA launch itself (`host_per_kernel_s`: framework
 //     dispatch, Python), and per inference call (`inference_overhead_s`: entering the runtime,
 //     the stream synchronisation), on an x86 server host (scaled by the target's host_cpu_scale);
@@ -15,7 +16,8 @@
 //     libraries);
 //   - on CPUs, which calibration-profile family's measured op-class fits apply
 //     (`calibration_key`, calibrate/profile.h).
-// Thread safety: the registry is built once (function-local static) and immutable.
+// Thread safety: the registry is built once (function-local static); only replace_engine
+// changes it.
 #pragma once
 
 #include <map>
@@ -32,12 +34,19 @@ struct Engine {
   std::vector<std::string> aliases;  // other names it is known by ("pytorch-eager")
   std::vector<std::string> devices;  // kinds of hardware it runs on: "cpu", "gpu", "npu"
   bool fuses = true;                 // partition: fused (true) or unfused (false)
+  bool fused_attention = false;      // one kernel per attention (analysis/fusion.h)
   std::string calibration_key;       // CPU calibration family ("torch_eager"); "" for none
   bool cuda_graphs = false;          // replays kernels from a CUDA graph by default
   double host_per_kernel_s = 0;      // host work per kernel beyond the launch (x86 server host)
   double inference_overhead_s = 0;   // host work per inference call (x86 server host)
   double matrix_efficiency_scale = 1;
   double memory_efficiency_scale = 1;
+  /// LLM serving (analysis/pipeline.h ServingEstimate): the share of device memory the KV cache
+  /// may take after the weights (vLLM gpu_memory_utilization and TensorRT-LLM
+  /// kv_cache_free_gpu_mem_fraction both default to 0.9), and the prompt tokens one prefill
+  /// batch holds (TensorRT-LLM max_num_tokens default 8192).
+  double kv_cache_memory_fraction = 0.9;
+  double max_prefill_tokens = 8192;
   std::map<std::string, std::string> sources;  // field → source
   std::vector<std::string> notes;
 };
@@ -48,6 +57,11 @@ std::vector<std::string> engine_ids();
 /// The engine named `name` (an id or an alias, case-insensitive). kInvalidArgument with a
 /// did-you-mean ("unknown engine 'tensorrtt'; did you mean tensorrt?").
 Result<const Engine*> find_engine(const std::string& name);
+
+/// Replaces the registered engine with the same id (its figures, for `graphs validate
+/// --published --fit` trying values). Not thread-safe: call it only where nothing else reads
+/// the registry at the same time. kNotFound for an id that is not registered.
+Status replace_engine(const Engine& engine);
 
 /// Parses one engine file (for tests and for the registry). kParseError naming file, line and
 /// field for anything wrong.

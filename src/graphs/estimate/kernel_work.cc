@@ -127,6 +127,7 @@ std::vector<KernelWork> kernel_work(const Graph& g, const Characterization& ch,
     KernelWork w;
     w.kernel = k.id;
     w.op_class = k.op_class;
+    w.attention = k.attention;
     if (!k.nodes.empty()) w.anchor_op = g.node(k.nodes[static_cast<std::size_t>(k.anchor_index)]).op_type;
     w.flops = k.flops;
     w.macs = k.macs;

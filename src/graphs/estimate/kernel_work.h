@@ -51,6 +51,7 @@ struct KernelWork {
   OpClass op_class = OpClass::kOther;
   std::string anchor_op;        // the anchor node's op type ("Conv", "BatchNormalization")
   bool matrix = false;          // runs on the matrix units (tensor cores, MXU, AMX)
+  bool attention = false;       // a fused attention kernel (FusedKernel::attention)
   double flops = 0;
   double macs = 0;
   double input_bytes = 0;       // external activations read

@@ -38,9 +38,14 @@
 
 namespace graphs {
 
-enum class LlmPhase { kPrefill, kDecode };
+/// prefill: time to first token; decode: time per output token at a context; generate: a static
+/// batch generating `output_tokens` after its prompt (ttft + the decode steps as the context
+/// grows); serve: continuous batching (analysis/serving.h).
+enum class LlmPhase { kPrefill, kDecode, kGenerate, kServe };
 std::string_view to_string(LlmPhase phase);
-/// "prefill" | "decode"; kInvalidArgument with a did-you-mean otherwise.
+/// True for the phases that run decode steps (decode, generate, serve).
+bool phase_decodes(LlmPhase phase);
+/// "prefill" | "decode" | "generate" | "serve"; kInvalidArgument with a did-you-mean otherwise.
 Result<LlmPhase> parse_llm_phase(const std::string& name);
 
 /// Transformer facts of a decoder LLM graph.
@@ -90,6 +95,12 @@ struct LlmPhaseEstimate {
   double decode_energy_per_token_j = 0;
   bool decode_memory_bound = false; // the step's memory time exceeds its compute time
 
+  // generate: a static batch of `batch` sequences, `output_tokens` generated after the prompt.
+  int64_t output_tokens = 0;
+  double generation_s = 0;          // ttft_s + Σ decode steps at contexts prompt … prompt + out − 2
+  double mean_tpot_s = 0;           // Σ decode steps / (out − 1)
+  double output_tokens_per_s = 0;   // batch × out / generation_s
+
   double weight_bytes = 0;
   double kv_cache_bytes = 0;        // at the prompt context
   double prefill_activation_bytes = 0;
@@ -100,13 +111,21 @@ struct LlmPhaseEstimate {
   std::vector<LlmContextRow> contexts;  // decode only
 };
 
-/// Combines the prefill estimate (graph at B, S) and, for decode, the sequence-1 estimate, on one
-/// target. `decode` is ignored for the prefill phase.
+/// Combines the prefill estimate (graph at B, S) and, for the decoding phases, the sequence-1
+/// estimate, on one target. `decode` is ignored for the prefill phase; `output_tokens` is used
+/// by generate (≥ 1).
+///
+/// A decode step at context L: when the engine fuses attention (its sequence-1 graph has
+/// attention kernels, analysis/fusion.h), each of them is replaced by the attention-over-cache
+/// kernel at L and the step goes through the same host/device timeline as the graph
+/// (combine_kernels); otherwise the attention-over-cache kernels add their device time to the
+/// step's, less the time the device sat idle waiting for the host.
 Result<LlmPhaseEstimate> estimate_llm_phase(LlmPhase phase, const LlmFacts& facts, int64_t batch,
                                             int64_t prompt_tokens, const Estimate& prefill,
                                             const Estimate* decode, const HardwareModel& hw,
                                             const EstimateOptions& options, double kv_bytes,
-                                            double act_bytes, const std::string& kv_precision);
+                                            double act_bytes, const std::string& kv_precision,
+                                            int64_t output_tokens = 0);
 
 /// Contexts of the KV-cache table: powers of two from 512 to 131072 plus `prompt_tokens`.
 std::vector<int64_t> llm_table_contexts(int64_t prompt_tokens);

@@ -241,6 +241,7 @@ KernelEstimate estimate_kernel(const KernelWork& w, const MapperTarget& t) {
   if (t.kind == MapperKind::kCpu) return estimate_cpu_kernel(w, t);
   KernelEstimate ke;
   ke.kernel = w.kernel;
+  ke.attention = w.attention;
   double reduce_s = 0;  // split-K reduction kernel (GPU)
   const bool l2_model = t.kind == MapperKind::kGpu && t.l2_bytes_per_s > 0;
   const double resident = l2_model ? w.cache_resident_input_bytes : 0;

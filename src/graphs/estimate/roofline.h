@@ -61,6 +61,7 @@ struct KernelEstimate {
   int waves = 0;               // GPU GEMMs: ⌈blocks / SMs⌉
   int tile_m = 0, tile_n = 0;  // GPU GEMMs: the output tile chosen
   int split_k = 1;             // GPU GEMMs: K split over this many blocks (then a reduction)
+  bool attention = false;      // a fused attention kernel
   double dram_bytes = 0;       // bytes from/to DRAM (boundary bytes less L2-resident inputs)
   double l2_bytes = 0;         // bytes served by the L2 (GPU mapper; 0 when not modelled)
   double cache_bytes = 0;      // CPU mapper: bytes served by a cache level (the whole working set)

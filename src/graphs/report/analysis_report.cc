@@ -154,7 +154,7 @@ r::Table kernel_table(const Analysis& a, const Estimate& e, std::size_t limit) {
 }
 
 r::Table llm_table(const Analysis& a) {
-  const bool decode = !a.phases.empty() && a.phases.front().phase == LlmPhase::kDecode;
+  const bool decode = !a.phases.empty() && phase_decodes(a.phases.front().phase);
   std::vector<std::string> head = {"hardware", ">time to first token", ">prefill tokens/s"};
   if (decode) {
     for (const char* h : {">time per token", ">decode tokens/s", ">energy/token"}) head.push_back(h);
@@ -197,14 +197,45 @@ std::string llm_section(const Analysis& a, bool markdown) {
   std::string out = heading(fmt::format(
       "LLM {} (batch {}, {} prompt tokens{}; weights {}, KV cache {})",
       to_string(first.phase), first.batch, first.prompt_tokens,
-      first.phase == LlmPhase::kDecode ? " in the KV cache" : "", a.precision.weights,
+      phase_decodes(first.phase) ? " in the KV cache" : "", a.precision.weights,
       a.precision.kv_cache));
   out += fmt::format("{} layers, {} heads, {} KV heads, head_dim {}; KV cache {} per token\n",
                      f.layers, f.heads, f.kv_heads, f.head_dim,
                      r::bytes(kv_cache_bytes(f, 1, 1, first.kv_bytes_per_element)));
   if (markdown) out += "\n";
   out += table(llm_table(a));
-  if (first.phase == LlmPhase::kDecode) {
+  if (first.phase == LlmPhase::kGenerate) {
+    r::Table g({"hardware", ">batch", ">prompt", ">generated", ">time to first token",
+                ">mean time per token", ">generation time", ">output tokens/s"});
+    for (const auto& p : a.phases) {
+      g.add_row({p.hardware_id, std::to_string(p.batch), std::to_string(p.prompt_tokens),
+                 std::to_string(p.output_tokens), r::seconds(p.ttft_s), r::seconds(p.mean_tpot_s),
+                 r::seconds(p.generation_s), r::si(p.output_tokens_per_s)});
+    }
+    out += heading("Static-batch generation (prefill, then one decode step per token as the "
+                   "context grows)");
+    out += table(g);
+  }
+  if (!a.serving.empty()) {
+    r::Table sv({"hardware", ">max in flight", ">in flight", ">decode step", ">prefill/request",
+                 ">requests/s", ">output tokens/s", ">time to first token", ">time per token",
+                 ">request latency"});
+    for (const auto& s : a.serving) {
+      sv.add_row({s.hardware_id, std::to_string(s.max_concurrency), std::to_string(s.concurrency),
+                  r::seconds(s.decode_step_s), r::seconds(s.prefill_per_request_s),
+                  r::si(s.requests_per_s), r::si(s.output_tokens_per_s) +
+                  (s.saturated ? " (saturated)" : ""), r::seconds(s.ttft_s),
+                  r::seconds(s.tpot_s), r::seconds(s.request_latency_s)});
+    }
+    out += heading("Continuous batching (in-flight), " +
+                   std::to_string(a.serving.front().input_tokens) + " prompt + " +
+                   std::to_string(a.serving.front().output_tokens) + " generated tokens per request");
+    out += table(sv);
+    for (const auto& s : a.serving) {
+      for (const auto& n : s.notes) out += "  note: " + n + "\n";
+    }
+  }
+  if (phase_decodes(first.phase)) {
     for (const auto& p : a.phases) {
       out += heading(fmt::format("{}: decode time per token and memory as the context grows "
                                  "(batch {})",
@@ -236,7 +267,13 @@ json llm_json(const Analysis& a) {
                {"peak_bytes", p.peak_bytes},
                {"capacity_bytes", p.capacity_bytes},
                {"fits", p.fits}};
-    if (p.phase == LlmPhase::kDecode) {
+    if (p.phase == LlmPhase::kGenerate) {
+      pj["output_tokens"] = p.output_tokens;
+      pj["generation_s"] = p.generation_s;
+      pj["mean_tpot_s"] = p.mean_tpot_s;
+      pj["output_tokens_per_s"] = p.output_tokens_per_s;
+    }
+    if (phase_decodes(p.phase)) {
       pj["tpot_s"] = p.tpot_s;
       pj["decode_graph_s"] = p.decode_graph_s;
       pj["decode_attention_s"] = p.decode_attention_s;
@@ -253,9 +290,28 @@ json llm_json(const Analysis& a) {
     }
     phases.push_back(pj);
   }
-  return {{"layers", f.layers}, {"heads", f.heads},       {"kv_heads", f.kv_heads},
-          {"head_dim", f.head_dim}, {"hidden", f.hidden}, {"vocab", f.vocab},
-          {"phases", phases}};
+  json serving = json::array();
+  for (const auto& s : a.serving) {
+    serving.push_back({{"hardware", s.hardware_id},
+                       {"input_tokens", s.input_tokens},
+                       {"output_tokens", s.output_tokens},
+                       {"max_concurrency", s.max_concurrency},
+                       {"concurrency", s.concurrency},
+                       {"decode_step_s", s.decode_step_s},
+                       {"prefill_per_request_s", s.prefill_per_request_s},
+                       {"requests_per_s", s.requests_per_s},
+                       {"output_tokens_per_s", s.output_tokens_per_s},
+                       {"ttft_s", s.ttft_s},
+                       {"tpot_s", s.tpot_s},
+                       {"request_latency_s", s.request_latency_s},
+                       {"saturated", s.saturated},
+                       {"notes", s.notes}});
+  }
+  json out = {{"layers", f.layers}, {"heads", f.heads},       {"kv_heads", f.kv_heads},
+              {"head_dim", f.head_dim}, {"hidden", f.hidden}, {"vocab", f.vocab},
+              {"phases", phases}};
+  if (!serving.empty()) out["serving"] = serving;
+  return out;
 }
 
 r::Table node_table(const Analysis& a) {
