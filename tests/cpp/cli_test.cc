@@ -120,6 +120,14 @@ TEST_F(CliTest, ValidModelGivesAReportAndJson) {
       << json.out.substr(0, 2000);
 }
 
+// A zoo name with a dot is a zoo model, not a file; a missing file with one is still a file.
+TEST_F(CliTest, DottedZooNameIsNoFile) {
+  const CliRun r = run("analyze llama-3.1-8b --hardware h100-sxm5-80gb --precision fp16 --format json");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"llama-3.1-8b\""), std::string::npos);
+  expect_one_line_error(run("analyze llama-3.1-8b.onnx"), "llama-3.1-8b.onnx");
+}
+
 TEST_F(CliTest, MissingFile) {
   expect_one_line_error(run("analyze " + (dir_ / "nope.onnx").string()), "nope.onnx");
 }

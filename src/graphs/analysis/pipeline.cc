@@ -83,15 +83,20 @@ Result<Precision> parse_precisions(const std::string& name, const std::string& w
 
 Result<Precision> parse_precision(const std::string& name) { return parse_precisions(name, "", ""); }
 
+bool names_a_file(const std::string& source) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(source, ec)) return true;
+  if (is_zoo_name(source)) return false;  // "llama-3.1-8b" has a dot, not an extension
+  return source.find('/') != std::string::npos || fs::path(source).has_extension();
+}
+
 Result<LoadedModel> load_model(const std::string& source, const DimBindings& dims) {
   const auto t0 = std::chrono::steady_clock::now();
   LoadedModel m;
   m.source = source;
   namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool looks_like_file = source.find('/') != std::string::npos ||
-                               fs::path(source).has_extension() || fs::exists(source, ec);
-  if (looks_like_file) {
+  if (names_a_file(source)) {
     GRAPHS_ASSIGN_OR_RETURN(m.graph, import_onnx_file(source));
     m.name = fs::path(source).stem().string();
     m.format = "onnx";

@@ -51,6 +51,10 @@ struct LoadedModel {
   double infer_s = 0;  // time to bind dims and infer shapes
 };
 
+/// True when `source` names a model file rather than a zoo model: an existing path, or (not a
+/// zoo name) one with a '/' or an extension.
+bool names_a_file(const std::string& source);
+
 /// Loads `source` (an existing .onnx path, else a zoo name), binds dims and infers shapes.
 /// Errors: kNotFound for a source that is neither a file nor a zoo model (with suggestions), and
 /// whatever import, binding or inference report.

@@ -24,14 +24,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The same test load_model applies: a path-looking source is a file, anything else a zoo name.
-bool looks_like_file(const std::string& source) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  return source.find('/') != std::string::npos || fs::path(source).has_extension() ||
-         fs::exists(source, ec);
-}
-
 template <typename T>
 void push_unique(std::vector<T>& out, const T& v) {
   if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
@@ -50,7 +42,7 @@ Result<ResolvedSweep> resolve_sweep(const SweepRequest& request,
       for (const auto& name : zoo_names()) push_unique(s.models, name);
       continue;
     }
-    if (looks_like_file(m)) {
+    if (names_a_file(m)) {
       std::error_code ec;
       GRAPHS_CHECK_OR_RETURN(std::filesystem::is_regular_file(m, ec), ErrorCode::kNotFound,
                              "model file '", m, "' does not exist");
@@ -323,7 +315,7 @@ Result<SweepResult> run_sweep(const ResolvedSweep& sweep) {
   for (std::size_t mi = 0; mi < sweep.models.size(); ++mi) {
     const std::string& source = sweep.models[mi];
     r.model_sources.push_back(source);
-    r.models.push_back(looks_like_file(source) ? std::filesystem::path(source).stem().string()
+    r.models.push_back(names_a_file(source) ? std::filesystem::path(source).stem().string()
                                                : source);
     slot[mi].resize(sweep.batches.size());
     for (std::size_t bi = 0; bi < sweep.batches.size(); ++bi) {

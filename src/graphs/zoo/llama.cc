@@ -9,12 +9,20 @@
 //   llama-2-70b     8192    80     64      8    28672   32000     1e4    68,976,648,192
 //   llama-3-8b      4096    32     32      8    14336  128256     5e5     8,030,261,248
 //   llama-3-70b     8192    80     64      8    28672  128256     5e5    70,553,706,496
+//   llama-3.1-8b    4096    32     32      8    14336  128256     5e5     8,030,261,248
+//   llama-3.1-70b   8192    80     64      8    28672  128256     5e5    70,553,706,496
 //   mistral-7b      4096    32     32      8    14336   32000     1e4     7,241,732,096
 //   mixtral-8x7b    4096    32     32      8    14336   32000     1e6    46,702,792,704 total
 //                   (8 experts, top-2)                                  12,879,925,248 active
 // All: head_dim = hidden / heads = 128, RMSNorm eps 1e-5, SiLU, untied lm_head, no biases.
 // Mistral-7B-v0.1's sliding window (4096) equals the plain causal mask for sequences ≤ 4096 and
 // is not modelled.
+// Meta-Llama-3.1-8B / -70B (config.json) have the layer shapes of Meta-Llama-3-8B / -70B and are
+// built from the same configs under their own names. Their only architectural change is
+// rope_scaling {rope_type "llama3", factor 8, low_freq_factor 1, high_freq_factor 4,
+// original_max_position_embeddings 8192} (max_position_embeddings 131072), which rescales the
+// head_dim/2 inv_freq values once (computed at init in transformers, not per token); the graph
+// computes the unscaled inv_freq, which costs the same few ops on [head_dim/2].
 // Parameters per layer: 2·h² (q, o) + 2·h·kv_heads·head_dim (k, v) + experts·3·h·ffn (gate, up,
 // down) + h·experts (router, MoE only) + 2·h (norms); plus vocab·h twice (embed_tokens,
 // lm_head) and h (final norm).
@@ -89,6 +97,13 @@ constexpr LlamaConfig kLlama3_8b{.name = "llama-3-8b", .kv_heads = 8, .ffn = 143
 constexpr LlamaConfig kLlama3_70b{
     .name = "llama-3-70b", .hidden = 8192, .layers = 80, .heads = 64, .kv_heads = 8,
     .ffn = 28672, .vocab = 128256, .rope_theta = 500000.0};
+// A published config under another checkpoint's name (same layer shapes).
+constexpr LlamaConfig renamed(LlamaConfig c, const char* name) {
+  c.name = name;
+  return c;
+}
+constexpr LlamaConfig kLlama31_8b = renamed(kLlama3_8b, "llama-3.1-8b");
+constexpr LlamaConfig kLlama31_70b = renamed(kLlama3_70b, "llama-3.1-70b");
 constexpr LlamaConfig kMistral7b{.name = "mistral-7b", .kv_heads = 8, .ffn = 14336};
 constexpr LlamaConfig kMixtral8x7b{.name = "mixtral-8x7b", .kv_heads = 8, .ffn = 14336,
                                    .rope_theta = 1e6, .experts = 8, .experts_per_token = 2};
@@ -287,6 +302,14 @@ GRAPHS_REGISTER_ZOO_MODEL("llama-3-70b",
                           "transformers LlamaForCausalLM, Meta-Llama-3-70B config, GQA 64/8 heads "
                           "(70.6B params)",
                           [] { return build_llama(kLlama3_70b); });
+GRAPHS_REGISTER_ZOO_MODEL("llama-3.1-8b",
+                          "transformers LlamaForCausalLM, Meta-Llama-3.1-8B config, GQA 32/8 heads "
+                          "(8.03B params; llama3 rope scaling not modelled, same cost)",
+                          [] { return build_llama(kLlama31_8b); });
+GRAPHS_REGISTER_ZOO_MODEL("llama-3.1-70b",
+                          "transformers LlamaForCausalLM, Meta-Llama-3.1-70B config, GQA 64/8 "
+                          "heads (70.6B params; llama3 rope scaling not modelled, same cost)",
+                          [] { return build_llama(kLlama31_70b); });
 GRAPHS_REGISTER_ZOO_MODEL("mistral-7b",
                           "transformers MistralForCausalLM, Mistral-7B-v0.1 config, GQA 32/8 heads "
                           "(7.24B params)",

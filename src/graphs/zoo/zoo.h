@@ -1,7 +1,9 @@
 // The built-in model zoo: weight-free builders of well-known networks as graphs::Graph in ONNX
 // operator vocabulary (default domain, opset 17), with exactly the architectures of torchvision
-// (resnet18/34/50, mobilenet_v2, vit_b_16) and Hugging Face transformers (bert-base: BertModel
-// with pooler; gpt2: GPT2LMHeadModel with the lm_head tied to wte).
+// (resnet18/34/50, mobilenet_v2, vit_b_16), Hugging Face transformers (bert-base/-large: BertModel
+// with pooler; gpt2/-xl: GPT2LMHeadModel with the lm_head tied to wte; gpt-j-6b; the Llama,
+// Mistral and Mixtral decoders) and the MLPerf Inference reference (retinanet: ResNeXt50-FPN
+// RetinaNet up to its head outputs).
 //
 // Graphs have symbolic input dims "batch" (vision and text) and "sequence" (text); bind them with
 // bind_dims, then infer_shapes. Initializers carry shapes and no contents, except small int64
