@@ -68,26 +68,39 @@ TEST(LlmPhasesTest, Llama7bDecodeOnH100IsBandwidthBound) {
   EXPECT_NEAR(p.weight_bytes, 6'738'415'616.0 * 2, 1);
   const double floor_s = p.weight_bytes / 3.35e12;
   EXPECT_GT(p.tpot_s, floor_s);
-  EXPECT_LT(p.tpot_s, 1.5 * floor_s);
+  // Above it: the file's streaming efficiency, and every kernel of the step at least its floor
+  // (min_kernel_s) plus the gap between kernels.
+  const HardwareModel hw = *registry().get("h100-sxm5-80gb");
+  const double kernels = static_cast<double>(a->decode_estimates.at(0).kernels.size());
+  EXPECT_LT(p.tpot_s, 1.1 * floor_s / hw.efficiency.memory +
+                          kernels * (hw.min_kernel_s + *hw.graph_kernel_launch_s) + 1e-4);
   EXPECT_TRUE(p.decode_memory_bound);
   EXPECT_NEAR(p.kv_cache_bytes, 524288.0 * 2048, 1);
   EXPECT_GT(p.decode_attention_s, 0);
-  // Without fused attention the attention-over-cache kernels add their device time, less what
-  // the device spent waiting for the host (here the CUDA graph's one launch).
+  // Attention is fused (no engine named): each layer's attention kernel of the sequence-1 graph
+  // is replaced by the attention over the cache. The step is device-bound, so the timeline
+  // changes by exactly the difference in device time.
   ASSERT_EQ(a->decode_estimates.size(), 1u);
-  EXPECT_NEAR(p.tpot_s,
-              p.decode_graph_s +
-                  std::max(0.0, p.decode_attention_s - a->decode_estimates[0].device_idle_s),
-              1e-12);
+  double stand_in_s = 0;
+  int attention_kernels = 0;
+  for (const auto& k : a->decode_estimates[0].kernels) {
+    if (!k.attention) continue;
+    stand_in_s += k.latency_s;
+    ++attention_kernels;
+  }
+  EXPECT_EQ(attention_kernels, 32);
+  EXPECT_NEAR(p.tpot_s, p.decode_graph_s - stand_in_s + p.decode_attention_s, 1e-9);
   EXPECT_NEAR(p.decode_tokens_per_s, 1 / p.tpot_s, 1e-9);
   EXPECT_GT(p.ttft_s, p.tpot_s);  // 2048 tokens of prefill cost more than one decode step
   EXPECT_TRUE(p.fits);
   // The table: time per token and memory grow with the context.
   ASSERT_GE(p.contexts.size(), 3u);
   for (std::size_t i = 1; i < p.contexts.size(); ++i) {
-    EXPECT_GT(p.contexts[i].tpot_s, p.contexts[i - 1].tpot_s);
+    // Short contexts can sit on the kernel floor: never faster, and longer ones slower.
+    EXPECT_GE(p.contexts[i].tpot_s, p.contexts[i - 1].tpot_s);
     EXPECT_GT(p.contexts[i].kv_cache_bytes, p.contexts[i - 1].kv_cache_bytes);
   }
+  EXPECT_GT(p.contexts.back().tpot_s, 2 * p.contexts.front().tpot_s);
   // 131072 tokens × 512 KiB = 64 GiB of cache + 12.6 GiB of weights: still under 80 GiB.
   EXPECT_EQ(p.contexts.back().context, 131072);
   EXPECT_NEAR(p.contexts.back().memory_bytes,
@@ -110,8 +123,8 @@ TEST(LlmPhasesTest, Llama7bDecodeOnH100IsBandwidthBound) {
   EXPECT_LT(eager->phases[0].tpot_s - p.tpot_s, 0.01 * p.tpot_s);
 }
 
-// Weight-only int4: 4-bit weights read per step, fp16 compute; the step gets about 4× faster
-// (still memory-bound). An fp8 KV cache halves the cache.
+// Weight-only int4: 4-bit weights read per step, fp16 compute; the weight streaming gets 4×
+// faster (the step's fixed per-kernel floors do not). An fp8 KV cache halves the cache.
 TEST(LlmPhasesTest, WeightAndKvPrecisionsAreSeparate) {
   auto fp16 = run("llama-2-7b", "decode", 2048);
   auto int4 = run("llama-2-7b", "decode", 2048, "fp16", "int4", "fp8");
@@ -120,7 +133,8 @@ TEST(LlmPhasesTest, WeightAndKvPrecisionsAreSeparate) {
   const auto& b = int4->phases[0];
   EXPECT_NEAR(b.weight_bytes, a.weight_bytes / 4, a.weight_bytes * 1e-6);
   EXPECT_NEAR(b.kv_cache_bytes, a.kv_cache_bytes / 2, 1);
-  EXPECT_LT(b.tpot_s, 0.4 * a.tpot_s);
+  EXPECT_LT(b.tpot_s, 0.7 * a.tpot_s);
+  EXPECT_LT(b.decode_graph_s - b.decode_attention_s, a.decode_graph_s);
   EXPECT_EQ(int4->precision.name, "fp16");
   EXPECT_EQ(int4->estimates[0].precision, "fp16");  // compute stays at the activation precision
 }

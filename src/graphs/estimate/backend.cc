@@ -26,7 +26,13 @@ std::string dispatch_overhead_key(const std::string& backend) {
 
 Result<Partition> partition_for_backend(const Graph& graph, const Characterization& ch,
                                         const std::string& backend) {
-  if (backend.empty()) return partition_fused(graph, ch);
+  if (backend.empty()) {
+    // No engine named: a graph compiler's fused kernels, attention included (FlashAttention /
+    // FMHA are what compilers and runtimes run on GPUs today).
+    PartitionOptions options;
+    options.fuse_attention = true;
+    return partition_fused(graph, ch, options);
+  }
   GRAPHS_ASSIGN_OR_RETURN(const Engine* e, find_engine(backend));
   if (!e->fuses) return partition_unfused(graph, ch);
   PartitionOptions options;

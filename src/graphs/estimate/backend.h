@@ -7,7 +7,7 @@
 //   onnxruntime   partition_fused                    onnxruntime
 //   openvino      partition_fused                    openvino
 //   tensorrt, tensorrt-llm, vllm, mlc-llm, llama.cpp: partition_fused, no CPU calibration
-//   "" (none)     partition_fused                    none: kernel_launch_s
+//   "" (none)     partition_fused, fused attention   none: kernel_launch_s
 // Eager PyTorch dispatches every op as its own call (each with the dispatcher's fixed cost); the
 // compilers fuse pointwise chains into their producers' kernels (conv + bias + ReLU, residual
 // adds), so they launch fewer kernels and move fewer bytes. Names are engine ids or aliases.

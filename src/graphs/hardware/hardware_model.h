@@ -86,6 +86,10 @@ struct HardwareModel {
   std::string name;          // "NVIDIA H100 SXM5 80GB"
   std::string vendor;
   std::string kind;          // "gpu", "cpu", "tpu", "npu"
+  /// The silicon the part is built on ("GA100", "GH100", "AD102", "Orin"); parts that share
+  /// it share the efficiencies and kernel floor a fit sets (graphs validate --published --fit).
+  /// "" when the file names none.
+  std::string die;
   bool derived = false;      // true for `host`: figures derived from OS facts, not a datasheet
 
   int compute_units = 0;     // SMs, cores, TensorCores

@@ -19,7 +19,7 @@ namespace {
 using YAML::Node;
 
 const std::vector<std::string> kTopKeys = {
-    "schema_version", "id", "name", "vendor", "kind", "derived", "compute_units", "clock_hz",
+    "schema_version", "id", "name", "vendor", "kind", "die", "derived", "compute_units", "clock_hz",
     "matrix_peak_flops_per_s", "vector_peak_flops_per_s", "memory_bytes",
     "memory_bandwidth_bytes_per_s", "caches", "efficiency", "kernel_launch_s",
     "graph_kernel_launch_s", "min_kernel_s", "host_link_bytes_per_s", "host_cpu_scale",
@@ -245,6 +245,8 @@ class SpecParser {
         GRAPHS_ASSIGN_OR_RETURN(spec.vendor, text(value, key));
       } else if (key == "kind") {
         GRAPHS_ASSIGN_OR_RETURN(spec.kind, text(value, key));
+      } else if (key == "die") {
+        GRAPHS_ASSIGN_OR_RETURN(spec.die, text(value, key));
       } else if (key == "derived") {
         GRAPHS_ASSIGN_OR_RETURN(const std::string flag, text(value, key));
         if (flag != "true" && flag != "false") {
@@ -482,6 +484,7 @@ Result<HardwareModel> resolve_hardware_spec(const HardwareSpec& spec) {
   m.name = spec.name;
   m.vendor = spec.vendor;
   m.kind = spec.kind;
+  m.die = spec.die;
   m.derived = spec.derived;
 
   if (!spec.compute_units) return v.missing("compute_units");

@@ -80,6 +80,7 @@ struct HardwareSpec {
   std::string name;
   std::string vendor;
   std::string kind;
+  std::string die;
   bool derived = false;
 
   std::optional<Figure> compute_units;

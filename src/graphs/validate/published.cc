@@ -35,8 +35,8 @@ const std::vector<std::string> kTopKeys = {"schema_version", "id",         "sour
 const std::vector<std::string> kSourceKeys = {"kind", "title", "url", "quote", "conditions_from"};
 const std::vector<std::string> kConditionKeys = {
     "hardware",  "devices",       "engine",       "software",    "precision", "weight_precision",
-    "model",     "batch",         "seq_len",      "seq_len_mean", "input_tokens", "output_tokens",
-    "dla_batch",
+    "model",     "batch",         "seq_len",      "seq_len_effective", "input_tokens", "output_tokens",
+    "dla_batch", "request_rate_per_s",
     "scenario",  "cuda_graphs",   "power_mode",   "accelerators", "notes"};
 const std::vector<std::string> kMetricKeys = {"name", "value", "unit", "derivation"};
 const std::vector<std::string> kSourceKinds = {"mlperf", "vendor", "runtime-docs", "paper",
@@ -211,12 +211,16 @@ Result<PublishedRecord> parse_published_record(std::string_view yaml, const std:
       GRAPHS_ASSIGN_OR_RETURN(r.batch, whole(doc, node, at));
     } else if (key == "seq_len") {
       GRAPHS_ASSIGN_OR_RETURN(r.seq_len, whole(doc, node, at));
-    } else if (key == "seq_len_mean") {
-      GRAPHS_ASSIGN_OR_RETURN(r.seq_len_mean, whole(doc, node, at));
+    } else if (key == "seq_len_effective") {
+      GRAPHS_ASSIGN_OR_RETURN(r.seq_len_effective, whole(doc, node, at));
     } else if (key == "input_tokens") {
       GRAPHS_ASSIGN_OR_RETURN(r.input_tokens, whole(doc, node, at, 0));
     } else if (key == "output_tokens") {
       GRAPHS_ASSIGN_OR_RETURN(r.output_tokens, whole(doc, node, at, 0));
+    } else if (key == "request_rate_per_s") {
+      GRAPHS_ASSIGN_OR_RETURN(const double rate, doc.number(node, at));
+      if (!(rate > 0)) return doc.error(node, at, "must be > 0");
+      r.request_rate_per_s = rate;
     } else if (key == "dla_batch") {
       GRAPHS_ASSIGN_OR_RETURN(r.dla_batch, whole(doc, node, at));
     } else if (key == "scenario") {
@@ -354,7 +358,7 @@ Result<double> predict(const PublishedRecord& r, const Assumption& eng,
   const std::string family = family_of(r);
   if (family == "cnn" || family == "encoder") {
     if (r.seq_len) q.dims.seq_len = *r.seq_len;
-    if (r.seq_len_mean) q.dims.seq_len = *r.seq_len_mean;  // padding removed by the runtime
+    if (r.seq_len_effective) q.dims.seq_len = *r.seq_len_effective;  // padding removed by the runtime
     GRAPHS_CHECK_OR_RETURN(r.metric == "throughput_samples_per_s" || r.metric.rfind("latency", 0) == 0,
                            ErrorCode::kUnsupported, "metric ", r.metric, " for a ", family, " model");
     GRAPHS_CHECK_OR_RETURN(r.scenario != "server", ErrorCode::kUnsupported,
@@ -402,7 +406,17 @@ Result<double> predict(const PublishedRecord& r, const Assumption& eng,
   }
   if (r.metric == "tpot_s" || r.metric == "tokens_per_s_per_user") {
     double tpot = 0;
-    if (r.output_tokens && *r.output_tokens > 1) {
+    if (r.scenario == "serve") {
+      GRAPHS_CHECK_OR_RETURN(r.output_tokens.has_value(), ErrorCode::kUnsupported,
+                             "a serving figure needs output_tokens");
+      q.phase = "serve";
+      q.output_tokens = *r.output_tokens;
+      q.request_rate_per_s = r.request_rate_per_s.value_or(0);
+      q.max_concurrency = r.batch.value_or(0);
+      q.dims.batch = 1;
+      GRAPHS_ASSIGN_OR_RETURN(const ServingEstimate s, estimate_serving(q, r.hardware, registry));
+      tpot = s.tpot_s;
+    } else if (r.output_tokens && *r.output_tokens > 1) {
       q.phase = "generate";
       q.output_tokens = *r.output_tokens;
       GRAPHS_ASSIGN_OR_RETURN(const Analysis a, analyze(q, registry));
@@ -422,6 +436,7 @@ Result<double> predict(const PublishedRecord& r, const Assumption& eng,
       q.phase = "serve";
       q.dims.batch = 1;
       q.max_concurrency = r.batch.value_or(0);
+      q.request_rate_per_s = r.request_rate_per_s.value_or(0);
       GRAPHS_ASSIGN_OR_RETURN(const ServingEstimate s, estimate_serving(q, r.hardware, registry));
       return s.output_tokens_per_s;
     }
@@ -480,7 +495,7 @@ json summarize_published(const std::vector<PublishedRow>& rows) {
       if (r.part != part || !r.error_rel) continue;
       const double e = std::abs(*r.error_rel);
       all.push_back(e);
-      by["hardware"][r.hardware].push_back(e);
+      by["hardware"][r.hardware.substr(0, r.hardware.find(':'))].push_back(e);
       by["family"][r.family].push_back(e);
       by["batch_range"][r.batch_range].push_back(e);
     }

@@ -24,8 +24,9 @@
 //   tpot_s, tokens_per_s_per_user: the mean decode step over output_tokens after input_tokens
 //       (static batch, the context growing), or the step at input_tokens when no output length;
 //   output_tokens_per_s: scenario generate → batch × out / (ttft + Σ steps); scenario serve →
-//       continuous batching at saturation (analysis/pipeline.h ServingEstimate; `batch`, when
-//       given, caps the concurrency).
+//       continuous batching at saturation, or at `request_rate_per_s` (analysis/pipeline.h
+//       ServingEstimate; `batch`, when given, caps the concurrency); tpot_s with scenario serve:
+//       the serving time per output token at that rate.
 // error_rel = (predicted − published) / published, for every metric (for a throughput, positive
 // means graphs predicts faster than published; for a time, slower).
 // Families: cnn, encoder, llm-prefill, llm-decode, serving (static-batch generation and continuous
@@ -63,9 +64,10 @@ struct PublishedRecord {
   std::string weight_precision;
   std::string model;
   std::optional<int64_t> batch, seq_len, input_tokens, output_tokens, dla_batch;
-  /// Mean tokens per sample when the runtime removes padding (MLPerf BERT): predicted at this
-  /// length instead of seq_len.
-  std::optional<int64_t> seq_len_mean;
+  /// Tokens per sample when the runtime removes padding (MLPerf BERT): the mean length for a
+  /// throughput, the 90th-percentile length for a p90 latency; predicted at it instead of seq_len.
+  std::optional<int64_t> seq_len_effective;
+  std::optional<double> request_rate_per_s;  // serve: arriving requests per second
   std::string scenario;
   std::string cuda_graphs = "unknown";  // "true" | "false" | "unknown"
   std::string power_mode;

@@ -119,19 +119,37 @@ class Fitter {
     return it->second;
   }
 
-  void add_hardware_param(const std::string& id, const std::string& field, double lo, double hi,
-                          bool additive, std::function<double&(HardwareModel&)> ref,
+  // The targets built on the same silicon as `id` (its `die`), `id` first; just `id` without one.
+  std::vector<std::string> same_die(const std::string& id) {
+    std::vector<std::string> ids{id};
+    const std::string die = model(id).die;
+    if (die.empty()) return ids;
+    for (const auto& other : registry_.ids()) {
+      if (other == id || other.find(':') != std::string::npos) continue;
+      auto m = registry_.get(other);
+      if (m.ok() && m->die == die) ids.push_back(other);
+    }
+    return ids;
+  }
+
+  // A parameter of the targets `ids` (one value for all of them).
+  void add_hardware_param(const std::vector<std::string>& ids, const std::string& field, double lo,
+                          double hi, bool additive, std::function<double&(HardwareModel&)> ref,
                           const std::vector<const PublishedRecord*>& records) {
     Param p;
-    p.out.owner = "hardware:" + id;
+    p.out.owner = "hardware:" + ids.front();
+    for (std::size_t i = 1; i < ids.size(); ++i) p.out.owner += "," + ids[i];
     p.out.field = field;
     p.lo = lo;
     p.hi = hi;
     p.additive = additive;
-    p.get = [this, id, ref] { return ref(model(id)); };
-    p.set = [this, id, ref](double v) {
-      ref(model(id)) = v;
-      registry_.add(model(id));
+    const std::string first = ids.front();
+    p.get = [this, first, ref] { return ref(model(first)); };
+    p.set = [this, ids, ref](double v) {
+      for (const auto& id : ids) {
+        ref(model(id)) = v;
+        registry_.add(model(id));
+      }
     };
     p.out.before = p.get();
     p.records = records;
@@ -179,22 +197,42 @@ class Fitter {
       std::string engine = r->engine == "inductor-cudagraphs" ? "inductor" : r->engine;
       if (auto e = find_engine(engine); e.ok()) by_engine[(*e)->id].push_back(r);
     }
+    // Memory efficiency per part (memory systems and power limits differ); the kernel floor and
+    // the matrix efficiencies per die, with the records of every part built on it.
+    std::map<std::vector<std::string>, std::vector<const PublishedRecord*>> by_die;
+    std::map<std::pair<std::vector<std::string>, std::string>, std::vector<const PublishedRecord*>>
+        by_die_precision;
     for (const auto& [hw, rs] : by_hw) {
       if (!registry_.get(hw).ok()) continue;
-      add_hardware_param(hw, "efficiency.memory", kMemoryEfficiency[0], kMemoryEfficiency[1], false,
-                         [](HardwareModel& m) -> double& { return m.efficiency.memory; }, rs);
-      add_hardware_param(hw, "min_kernel_s", 0, kMaxKernelFloor_s, true,
-                         [](HardwareModel& m) -> double& { return m.min_kernel_s; }, rs);
+      add_hardware_param({hw}, "efficiency.memory", kMemoryEfficiency[0], kMemoryEfficiency[1],
+                         false, [](HardwareModel& m) -> double& { return m.efficiency.memory; }, rs);
+      auto ids = same_die(hw);
+      std::sort(ids.begin(), ids.end());
+      auto& d = by_die[ids];
+      d.insert(d.end(), rs.begin(), rs.end());
     }
     for (const auto& [key, rs] : by_hw_precision) {
       const auto& [hw, precision] = key;
       if (!registry_.get(hw).ok()) continue;
-      HardwareModel& m = model(hw);
-      if (!m.efficiency.matrix_by_precision.count(precision)) {
-        m.efficiency.matrix_by_precision[precision] = m.efficiency.matrix;
-        registry_.add(m);
+      auto ids = same_die(hw);
+      std::sort(ids.begin(), ids.end());
+      auto& d = by_die_precision[{ids, precision}];
+      d.insert(d.end(), rs.begin(), rs.end());
+    }
+    for (const auto& [ids, rs] : by_die) {
+      add_hardware_param(ids, "min_kernel_s", 0, kMaxKernelFloor_s, true,
+                         [](HardwareModel& m) -> double& { return m.min_kernel_s; }, rs);
+    }
+    for (const auto& [key, rs] : by_die_precision) {
+      const auto& [ids, precision] = key;
+      for (const auto& id : ids) {
+        HardwareModel& m = model(id);
+        if (!m.efficiency.matrix_by_precision.count(precision)) {
+          m.efficiency.matrix_by_precision[precision] = model(ids.front()).efficiency.matrix;
+          registry_.add(m);
+        }
       }
-      add_hardware_param(hw, "efficiency.matrix_by_precision." + precision, kMatrixEfficiency[0],
+      add_hardware_param(ids, "efficiency.matrix_by_precision." + precision, kMatrixEfficiency[0],
                          kMatrixEfficiency[1], false,
                          [precision](HardwareModel& mm) -> double& {
                            return mm.efficiency.matrix_by_precision[precision];

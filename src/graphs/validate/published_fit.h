@@ -4,6 +4,8 @@
 // records are never read here. Parameters, discovered from the fit records that predict:
 //   per hardware target (its base file; power modes share it):
 //     efficiency.memory                          in [0.5, 0.95]
+//   per die (every target whose file names the same `die`, e.g. the three GA100 parts, fitted
+//   together from all their records — parts without records of their own take the value):
 //     efficiency.matrix_by_precision.<p>         in [0.2, 0.95], for each precision p it was run
 //                                                at (batch-1 LLM decode records excluded: they
 //                                                stream weights and say nothing of it)
@@ -34,7 +36,7 @@
 namespace graphs {
 
 struct FitParameter {
-  std::string owner;   // "hardware:h100-sxm5-80gb" | "engine:tensorrt"
+  std::string owner;   // "hardware:h100-sxm5-80gb" | "hardware:a100-pcie-80gb,a100-sxm4-40gb,..." | "engine:tensorrt"
   std::string field;   // "efficiency.memory", "min_kernel_s", "inference_overhead_s", ...
   double before = 0;
   double after = 0;
