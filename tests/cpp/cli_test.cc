@@ -128,6 +128,17 @@ TEST_F(CliTest, DottedZooNameIsNoFile) {
   expect_one_line_error(run("analyze llama-3.1-8b.onnx"), "llama-3.1-8b.onnx");
 }
 
+// validate --published: the repository corpus runs end to end; bad input is one line, exit 2.
+TEST_F(CliTest, ValidatePublished) {
+  const std::string corpus = std::string(GRAPHS_SOURCE_DIR) + "/validation/published";
+  const CliRun ok = run("validate --published " + corpus + " --no-history --format json");
+  EXPECT_EQ(ok.exit_status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"held_out\""), std::string::npos);
+  expect_one_line_error(run("validate --published " + (dir_ / "none").string()), "no published corpus");
+  expect_one_line_error(run("validate --fit"), "--fit needs --published");
+  expect_one_line_error(run("validate resnet18 --published " + corpus), "give no models");
+}
+
 TEST_F(CliTest, MissingFile) {
   expect_one_line_error(run("analyze " + (dir_ / "nope.onnx").string()), "nope.onnx");
 }
