@@ -13,17 +13,13 @@
 #include "graphs/estimate/mapper.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/zoo/graph_builder.h"
+#include "registry_util.h"
 
 namespace graphs {
 namespace {
 
 HardwareModel h100() {
-  static const HardwareRegistry* r = [] {
-    auto loaded = HardwareRegistry::load_default();
-    EXPECT_TRUE(loaded.ok());
-    return new HardwareRegistry(std::move(loaded).value());
-  }();
-  auto m = r->get("h100-sxm5-80gb");
+  auto m = testing_util::default_registry().get("h100-sxm5-80gb");
   EXPECT_TRUE(m.ok());
   return *m;
 }

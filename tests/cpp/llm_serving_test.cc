@@ -7,20 +7,14 @@
 
 #include "graphs/analysis/pipeline.h"
 #include "graphs/hardware/registry.h"
+#include "registry_util.h"
 #include "graphs/history/history_store.h"
 #include "graphs/validate/published.h"
 
 namespace graphs {
 namespace {
 
-const HardwareRegistry& registry() {
-  static const HardwareRegistry* r = [] {
-    auto loaded = HardwareRegistry::load_default();
-    EXPECT_TRUE(loaded.ok());
-    return new HardwareRegistry(std::move(loaded).value());
-  }();
-  return *r;
-}
+const HardwareRegistry& registry() { return testing_util::default_registry(); }
 
 AnalyzeRequest llama(const std::string& phase, int64_t batch, int64_t prompt, int64_t out) {
   AnalyzeRequest q;

@@ -11,6 +11,7 @@
 #include "graphs/analysis/pipeline.h"
 #include "graphs/estimate/engine.h"
 #include "graphs/hardware/registry.h"
+#include "registry_util.h"
 #include "graphs/validate/published.h"
 #include "graphs/validate/published_fit.h"
 #include "graphs/zoo/zoo.h"
@@ -20,14 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const HardwareRegistry& registry() {
-  static const HardwareRegistry* r = [] {
-    auto loaded = HardwareRegistry::load_default();
-    EXPECT_TRUE(loaded.ok());
-    return new HardwareRegistry(std::move(loaded).value());
-  }();
-  return *r;
-}
+const HardwareRegistry& registry() { return testing_util::default_registry(); }
 
 bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 

@@ -18,6 +18,7 @@
 #include "graphs/hardware/registry.h"
 #include "graphs/history/history_store.h"
 #include "graphs/report/table.h"
+#include "graphs/validate/validate.h"
 
 namespace graphs {
 
@@ -27,8 +28,6 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-constexpr double kWithinBand = 0.15;
 
 const std::vector<std::string> kTopKeys = {"schema_version", "id",         "source", "conditions",
                                            "metric",         "modelable", "reason"};
@@ -450,17 +449,9 @@ Result<double> predict(const PublishedRecord& r, const Assumption& eng,
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json summary_entry(const std::string& key, const std::string& value, const std::vector<double>& e) {
-  double sum = 0;
-  int within = 0;
-  for (double x : e) {
-    sum += x;
-    within += x <= kWithinBand ? 1 : 0;
-  }
-  return {{key, value},
-          {"cases", e.size()},
-          {"median_abs_error_rel", bench::median_of(e)},
-          {"mape", sum / static_cast<double>(e.size())},
-          {"share_within_15_percent", within / static_cast<double>(e.size())}};
+  json j = error_summary(e);
+  j[key] = value;
+  return j;
 }
 
 }  // namespace

@@ -148,6 +148,20 @@ json ValidationRow::to_json() const {
           {"notes", notes}};
 }
 
+json error_summary(const std::vector<double>& abs_errors) {
+  double sum = 0;
+  int within = 0;
+  for (double x : abs_errors) {
+    sum += x;
+    within += x <= kWithinBand ? 1 : 0;
+  }
+  const double n = static_cast<double>(abs_errors.size());
+  return {{"cases", abs_errors.size()},
+          {"mape", n > 0 ? sum / n : 0.0},
+          {"median_abs_error_rel", abs_errors.empty() ? 0.0 : bench::median_of(abs_errors)},
+          {"share_within_15_percent", n > 0 ? within / n : 0.0}};
+}
+
 json summarize_errors(const std::vector<ValidationRow>& rows) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<double>> errors;
@@ -163,18 +177,10 @@ json summarize_errors(const std::vector<ValidationRow>& rows) {
   json out = json::array();
   std::vector<double> all;
   auto entry = [](const std::string& name, const std::vector<double>& e, json batch) {
-    double sum = 0;
-    int within = 0;
-    for (double x : e) {
-      sum += x;
-      within += x <= kWithinBand ? 1 : 0;
-    }
-    return json{{"conversion", name},
-                {"batch", batch},
-                {"cases", e.size()},
-                {"mape", sum / static_cast<double>(e.size())},
-                {"median_abs_error_rel", bench::median_of(e)},
-                {"share_within_15_percent", within / static_cast<double>(e.size())}};
+    json j = error_summary(e);
+    j["conversion"] = name;
+    j["batch"] = batch;
+    return j;
   };
   for (const auto& c : order) {
     out.push_back(entry(c, errors[c], nullptr));

@@ -108,6 +108,10 @@ struct ValidationReport {
   nlohmann::json to_json() const;  // {"schema_version": 1, "header", "rows", "summary"}
 };
 
+/// Cases, MAPE, median |error| and share within ±15 % of absolute relative errors:
+/// {"cases", "mape", "median_abs_error_rel", "share_within_15_percent"}.
+nlohmann::json error_summary(const std::vector<double>& abs_errors);
+
 /// Summary per conversion: cases, MAPE, median |error|, share within ±15 % ("batch": null), then
 /// "all" conversions; when the rows span several batch sizes, the same per conversion × batch.
 nlohmann::json summarize_errors(const std::vector<ValidationRow>& rows);
