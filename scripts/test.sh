@@ -11,6 +11,9 @@ cache="${GRAPHS_CACHE_DIR:-$HOME/.cache/graphs}"
 export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}" CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 bash scripts/setup.sh
 
+echo "== layers (includes point down) =="
+bash scripts/check_layers.sh
+
 echo "== C++ tests (GoogleTest) =="
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j"$(nproc)"

@@ -3,7 +3,7 @@
 // engine's partition rule reaches the estimator.
 #include <gtest/gtest.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/estimate/backend.h"
 #include "graphs/estimate/engine.h"
 #include "graphs/hardware/registry.h"

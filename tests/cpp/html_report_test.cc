@@ -9,11 +9,12 @@
 #include <regex>
 #include <set>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/estimate/roofline.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/html_charts.h"
 #include "graphs/report/html_report.h"
+#include "graphs/sweep/sweep_html.h"
 #include "graphs/report/svg.h"
 #include "graphs/sweep/sweep.h"
 

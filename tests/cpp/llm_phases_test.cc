@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/estimate/llm_phases.h"
 #include "graphs/hardware/registry.h"
 

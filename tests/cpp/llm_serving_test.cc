@@ -1,11 +1,11 @@
-// LLM generation and serving (estimate/llm_phases.h generate, analysis/pipeline.h
+// LLM generation and serving (estimate/llm_phases.h generate, pipeline/pipeline.h
 // ServingEstimate): the static batch adds one decode step per generated token after the first,
 // the throughput is batch × tokens / time; continuous batching keeps the sequences whose KV
 // cache fits and obeys its steady-state formula; a request rate below saturation needs fewer
 // sequences in flight.
 #include <gtest/gtest.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/hardware/registry.h"
 #include "registry_util.h"
 #include "graphs/history/history_store.h"

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/estimate/mapper.h"
 #include "graphs/hardware/registry.h"
 

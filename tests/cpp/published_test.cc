@@ -8,7 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/estimate/engine.h"
 #include "graphs/hardware/registry.h"
 #include "registry_util.h"

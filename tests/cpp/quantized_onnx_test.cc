@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/hardware/registry.h"
 
 namespace graphs {

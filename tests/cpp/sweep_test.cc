@@ -12,7 +12,7 @@
 #include <random>
 #include <sstream>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/sweep/sweep.h"
 #include "graphs/sweep/sweep_report.h"

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graphs/analysis/characterize.h"
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/parallel/tp_planner.h"
 #include "graphs/parallel/tp_suggest.h"
 

@@ -259,15 +259,17 @@ TEST(ZooLlmTest, GptJ6bMatchesTransformersAndModelCard) {
   }
 }
 
-// The LLM phases read layers, heads, KV heads and head_dim from the graph's structure (the
-// tensor-parallel planner's Megatron pairing): GPT-J's parallel attention + MLP on one ln_1 must
-// still pair q/k/v → out_proj and fc_in → fc_out.
+// The LLM phases read layers, heads, KV heads and head_dim from the graph's structure
+// (analysis/transformer_facts.h): GPT-J's parallel attention + MLP on one ln_1 and its partial
+// rotary still give one attention region per layer.
 TEST(ZooLlmTest, GptJ6bFactsFromStructure) {
   DimBindings bindings;
   bindings.seq_len = 1;
   Graph g;
   ASSERT_TRUE(prepare_zoo_model("gpt-j-6b", &g, bindings));
-  auto facts = llm_facts(g, "gpt-j-6b");
+  auto ch = characterize(g, PrecisionMap{});
+  ASSERT_TRUE(ch.ok());
+  auto facts = llm_facts(g, *ch, "gpt-j-6b");
   ASSERT_TRUE(facts.ok()) << facts.error().message();
   EXPECT_EQ(facts->layers, 28);
   EXPECT_EQ(facts->heads, 16);

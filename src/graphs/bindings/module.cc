@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/orchestrator.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/report/analysis_report.h"
@@ -30,6 +30,13 @@ namespace {
   }
 }
 
+// The library's warning lines as Python RuntimeWarnings (GIL held).
+void warn(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) {
+    if (PyErr_WarnEx(PyExc_RuntimeWarning, w.c_str(), 1) != 0) throw py::error_already_set();
+  }
+}
+
 py::object analyze(const std::string& model, const std::vector<std::string>& hardware,
                    int64_t batch, int64_t seq_len, const std::string& precision,
                    const std::map<std::string, int64_t>& dims, bool per_kernel, bool per_node) {
@@ -37,9 +44,10 @@ py::object analyze(const std::string& model, const std::vector<std::string>& har
   {
     py::gil_scoped_release release;
     auto registry = graphs::HardwareRegistry::load_default();
-    if (!registry.ok()) {
+    {
       py::gil_scoped_acquire acquire;
-      raise(registry.error());
+      if (!registry.ok()) raise(registry.error());
+      warn(registry->warnings());
     }
     graphs::AnalyzeRequest request;
     request.model = model;

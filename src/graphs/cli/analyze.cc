@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/worker_process.h"
 #include "graphs/cli/bench_progress.h"
 #include "graphs/cli/commands.h"
@@ -80,7 +80,7 @@ int run(const AnalyzeOptions& o) {
   if (!format.ok()) return report_error(format.error());
   auto dims = to_bindings(o.model_options);
   if (!dims.ok()) return report_error(dims.error());
-  auto registry = HardwareRegistry::load_default();
+  auto registry = load_registry();
   if (!registry.ok()) return report_error(registry.error());
   AnalyzeRequest request;
   request.model = o.model;

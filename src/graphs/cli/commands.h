@@ -2,6 +2,8 @@
 // returns the exit status through `CommandResult` (0 ok, 1 work failed, 2 bad input).
 #pragma once
 
+#include "graphs/hardware/registry.h"
+
 #include <functional>
 #include <string>
 
@@ -19,6 +21,9 @@ struct CommandResult {
 
 /// Prints "graphs: error: <message>" on stderr and returns the error's exit status.
 int report_error(const Error& error);
+
+/// HardwareRegistry::load_default, with its warnings printed as "graphs: warning: ..." lines.
+Result<HardwareRegistry> load_registry();
 
 /// Writes `text` to `path` ("" or "-": stdout). Error kIoError naming the file on failure.
 Status write_output(const std::string& path, const std::string& text);

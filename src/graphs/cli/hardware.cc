@@ -145,7 +145,7 @@ std::string show_text(const HardwareModel& hw) {
 }
 
 int list(const std::string& format) {
-  auto reg = HardwareRegistry::load_default();
+  auto reg = load_registry();
   if (!reg.ok()) return report_error(reg.error());
   if (format == "json") {
     json all = json::array();
@@ -176,7 +176,7 @@ int list(const std::string& format) {
 }
 
 int show(const std::string& id, const std::string& format) {
-  auto reg = HardwareRegistry::load_default();
+  auto reg = load_registry();
   if (!reg.ok()) return report_error(reg.error());
   auto hw = reg->get(id);
   if (!hw.ok()) return report_error(hw.error());

@@ -7,7 +7,7 @@
 //   "nodes":[{"name","op_type","domain","opset","inputs":[names or ""],"outputs":[names]}]}}
 #include <nlohmann/json.hpp>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/cli/commands.h"
 #include "graphs/report/table.h"
 

@@ -56,6 +56,16 @@ int report_error(const Error& error) {
   return exit_status(error);
 }
 
+Result<HardwareRegistry> load_registry() {
+  auto registry = HardwareRegistry::load_default();
+  if (registry.ok()) {
+    for (const auto& w : registry->warnings()) {
+      std::fprintf(stderr, "graphs: warning: %s\n", printable_line(w).c_str());
+    }
+  }
+  return registry;
+}
+
 Status write_output(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -17,6 +17,7 @@
 #include "graphs/hardware/registry.h"
 #include "graphs/report/html_report.h"
 #include "graphs/sweep/sweep.h"
+#include "graphs/sweep/sweep_html.h"
 #include "graphs/sweep/sweep_report.h"
 #include "graphs/zoo/zoo.h"
 
@@ -51,7 +52,7 @@ int run_sweep_command(const SweepOptions& o, bool compare) {
   mo.dims = o.dims;
   auto dims = to_bindings(mo);
   if (!dims.ok()) return report_error(dims.error());
-  auto registry = HardwareRegistry::load_default();
+  auto registry = load_registry();
   if (!registry.ok()) return report_error(registry.error());
   SweepRequest request;
   request.models = o.models;

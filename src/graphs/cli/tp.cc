@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/cli/commands.h"
 #include "graphs/common/suggest.h"
 #include "graphs/hardware/interconnect_registry.h"
@@ -249,7 +249,7 @@ int run(const TpOptions& o) {
   const bool decode = *phase == TpPhase::kDecode;
   auto precision = parse_precision(o.precision);
   if (!precision.ok()) return report_error(precision.error());
-  auto registry = HardwareRegistry::load_default();
+  auto registry = load_registry();
   if (!registry.ok()) return report_error(registry.error());
   auto hw = registry->get(o.hardware);
   if (!hw.ok()) return report_error(hw.error());

@@ -44,7 +44,7 @@ int run_published(const ValidateOptions& o) {
   }
   auto corpus = load_published_corpus(path);
   if (!corpus.ok()) return report_error(corpus.error());
-  auto registry = HardwareRegistry::load_default();
+  auto registry = load_registry();
   if (!registry.ok()) return report_error(registry.error());
   if (o.fit) {
     auto fitted = fit_published(*corpus, *registry);
@@ -112,7 +112,7 @@ int run(ValidateOptions& o) {
   if (s.conversions.empty()) s.conversions = {"EAGER", "COMPILE_INDUCTOR_DEFAULT", "ONNX_CPU"};
   if (o.timeout_s != 0) s.bench.timeout_s = o.timeout_s;
   s.record_history = !o.no_history;
-  auto registry = HardwareRegistry::load_default();
+  auto registry = load_registry();
   if (!registry.ok()) return report_error(registry.error());
   bench::install_interrupt_handlers();
   ValidationReport report;

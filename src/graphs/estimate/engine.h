@@ -41,7 +41,7 @@ struct Engine {
   double inference_overhead_s = 0;   // host work per inference call (x86 server host)
   double matrix_efficiency_scale = 1;
   double memory_efficiency_scale = 1;
-  /// LLM serving (analysis/pipeline.h ServingEstimate): the share of device memory the KV cache
+  /// LLM serving (pipeline/pipeline.h ServingEstimate): the share of device memory the KV cache
   /// may take after the weights (vLLM gpu_memory_utilization and TensorRT-LLM
   /// kv_cache_free_gpu_mem_fraction both default to 0.9), and the prompt tokens one prefill
   /// batch holds (TensorRT-LLM max_num_tokens default 8192).

@@ -5,7 +5,6 @@
 
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/mapper.h"
-#include "graphs/parallel/tp_planner.h"
 
 namespace graphs {
 
@@ -30,23 +29,14 @@ Result<LlmPhase> parse_llm_phase(const std::string& name) {
                unknown_name_message("phase", name, {"prefill", "decode", "generate", "serve"}));
 }
 
-Result<LlmFacts> llm_facts(const Graph& graph, const std::string& model) {
-  TpPlanOptions options;
-  options.world_size = 1;
-  auto plan = plan_tensor_parallel(graph, model, options);
-  if (!plan.ok() || plan->transformer_layers <= 0 || plan->heads <= 0 || plan->head_dim <= 0) {
+Result<LlmFacts> llm_facts(const Graph& graph, const Characterization& ch, const std::string& model) {
+  auto facts = transformer_facts(graph, ch, model);
+  if (!facts.ok()) {
     return make_error(ErrorCode::kInvalidArgument, model,
                       " is not a decoder LLM: no attention layers found; --phase needs one "
                       "(e.g. llama-2-7b, gpt2)");
   }
-  LlmFacts f;
-  f.layers = plan->transformer_layers;
-  f.heads = plan->heads;
-  f.kv_heads = plan->kv_heads > 0 ? plan->kv_heads : plan->heads;
-  f.head_dim = plan->head_dim;
-  f.hidden = plan->hidden;
-  f.vocab = plan->vocab;
-  return f;
+  return facts;
 }
 
 double kv_cache_bytes(const LlmFacts& f, int64_t batch, int64_t context, double kv_bytes) {

@@ -20,8 +20,8 @@
 // - KV cache bytes (all layers) = 2 × layers × B × L × kv_heads × head_dim × kv_bytes.
 // - Memory: weights (resident, all experts of an MoE) + KV cache at the context + the phase's peak
 //   activations (liveness over its kernels); fits when that is ≤ the device memory.
-// Transformer facts (layers, heads, KV heads, head_dim) come from the graph's structure (the
-// tensor-parallel planner's analysis, parallel/tp_planner.h), never from names.
+// Transformer facts (layers, heads, KV heads, head_dim) come from the graph's structure
+// (analysis/transformer_facts.h), never from names.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@
 
 #include "graphs/analysis/characterize.h"
 #include "graphs/analysis/fusion.h"
+#include "graphs/analysis/transformer_facts.h"
 #include "graphs/common/status.h"
 #include "graphs/estimate/kernel_work.h"
 #include "graphs/estimate/roofline.h"
@@ -48,19 +49,9 @@ bool phase_decodes(LlmPhase phase);
 /// "prefill" | "decode" | "generate" | "serve"; kInvalidArgument with a did-you-mean otherwise.
 Result<LlmPhase> parse_llm_phase(const std::string& name);
 
-/// Transformer facts of a decoder LLM graph.
-struct LlmFacts {
-  int64_t layers = 0;
-  int64_t heads = 0;
-  int64_t kv_heads = 0;
-  int64_t head_dim = 0;
-  int64_t hidden = 0;
-  int64_t vocab = 0;
-};
-
-/// Derived from the graph's structure. kInvalidArgument when the graph has no attention layers
-/// ("resnet50 is not a decoder LLM: no attention layers found; --phase needs one").
-Result<LlmFacts> llm_facts(const Graph& graph, const std::string& model);
+/// The transformer facts of `graph` (analysis/transformer_facts.h), with the LLM phases' error
+/// for a graph without attention. `ch` is the graph's characterization.
+Result<LlmFacts> llm_facts(const Graph& graph, const Characterization& ch, const std::string& model);
 
 /// KV cache bytes of all layers: 2 × layers × batch × context × kv_heads × head_dim × kv_bytes.
 double kv_cache_bytes(const LlmFacts& facts, int64_t batch, int64_t context, double kv_bytes);

@@ -68,7 +68,13 @@ Result<std::vector<YamlFile>> yaml_files_in(const std::string& directory) {
   return files;
 }
 
+HostProvider& host_provider() {
+  static HostProvider provider = [](std::vector<std::string>*) { return detect_host(); };
+  return provider;
+}
 }  // namespace
+
+void set_host_provider(HostProvider provider) { host_provider() = std::move(provider); }
 
 Result<HardwareModel> HardwareRegistry::parse_yaml(std::string_view yaml,
                                                    const std::string& file_name) {
@@ -124,11 +130,7 @@ Result<HardwareRegistry> HardwareRegistry::load_default() {
     registry.models_[model.id] = std::move(model);
   }
 
-  std::string calibration_warning;
-  auto host = detect_calibrated_host(&calibration_warning);
-  if (!calibration_warning.empty()) {
-    std::fprintf(stderr, "graphs: warning: %s\n", calibration_warning.c_str());
-  }
+  auto host = host_provider()(&registry.warnings_);
   if (host.ok()) {
     registry.models_["host"] = std::move(host).value();
   } else {

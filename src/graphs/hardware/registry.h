@@ -2,10 +2,10 @@
 //
 // Sources, in order (a later one replaces an earlier one with the same ID, with a note saying so):
 //   1. the files of data/hardware/*.yaml, embedded into the binary at build time;
-//   2. `host`, this machine, detected from the OS, with this machine's calibration profile
-//      overlaid when `graphs calibrate` wrote one (host.h `detect_calibrated_host`;
-//      $GRAPHS_CALIBRATION_DIR overrides the directory; a malformed profile is one warning line
-//      on stderr and is ignored);
+//   2. `host`, this machine, from the host provider: detect_host (host.h) unless a layer above
+//      installs another — calibrate/ installs one that overlays this machine's calibration
+//      profile (calibrate/host_calibration.h); its warning lines are kept in warnings(), never
+//      printed here;
 //   3. every *.yaml file in the directories of $GRAPHS_HARDWARE_PATH (colon-separated), e.g. a
 //      calibrated profile for `host` or a new target. Two such files with the same ID are an error.
 // IDs are lower case ("h100-sxm5-80gb"); a power mode is asked for as "ID:MODE"
@@ -14,6 +14,7 @@
 // Thread safety: a loaded registry is immutable through its const methods.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,13 @@
 #include "graphs/hardware/hardware_model.h"
 
 namespace graphs {
+
+/// Makes the `host` target; may append one-line warnings for the user to `warnings`.
+using HostProvider = std::function<Result<HardwareModel>(std::vector<std::string>* warnings)>;
+
+/// Installs the provider load_default uses for `host` (default: detect_host). For layers above
+/// hardware/ that refine `host` (the calibration overlay); call it during static initialisation.
+void set_host_provider(HostProvider provider);
 
 class HardwareRegistry {
  public:
@@ -53,11 +61,16 @@ class HardwareRegistry {
   /// Every ID, sorted, power modes included as "ID:MODE".
   std::vector<std::string> ids() const;
 
+  /// One-line warnings gathered while loading (a malformed calibration profile); the program
+  /// decides where they go.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
  private:
   Status add_model(HardwareModel model, bool replace);
 
   std::map<std::string, HardwareModel> models_;
   std::optional<Error> host_error_;  // why `host` could not be detected
+  std::vector<std::string> warnings_;
 };
 
 namespace detail {

@@ -36,7 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/common/status.h"
 
 namespace graphs {

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/roofline.h"
 #include "graphs/hardware/registry.h"

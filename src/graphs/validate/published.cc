@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/statistics.h"
 #include "graphs/common/suggest.h"
 #include "graphs/common/utc_time.h"

@@ -24,7 +24,7 @@
 //   tpot_s, tokens_per_s_per_user: the mean decode step over output_tokens after input_tokens
 //       (static batch, the context growing), or the step at input_tokens when no output length;
 //   output_tokens_per_s: scenario generate → batch × out / (ttft + Σ steps); scenario serve →
-//       continuous batching at saturation, or at `request_rate_per_s` (analysis/pipeline.h
+//       continuous batching at saturation, or at `request_rate_per_s` (pipeline/pipeline.h
 //       ServingEstimate; `batch`, when given, caps the concurrency); tpot_s with scenario serve:
 //       the serving time per output token at that rate.
 // error_rel = (predicted − published) / published, for every metric (for a throughput, positive

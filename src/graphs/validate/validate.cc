@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/statistics.h"
 #include "graphs/calibrate/profile.h"
 #include "graphs/common/suggest.h"

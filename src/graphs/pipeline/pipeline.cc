@@ -1,4 +1,4 @@
-#include "graphs/analysis/pipeline.h"
+#include "graphs/pipeline/pipeline.h"
 
 #include <algorithm>
 #include <chrono>
@@ -254,7 +254,7 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
     a.estimates.push_back(std::move(e));
   }
   if (phase) {
-    GRAPHS_ASSIGN_OR_RETURN(a.llm, llm_facts(a.model.graph, a.model.name));
+    GRAPHS_ASSIGN_OR_RETURN(a.llm, llm_facts(a.model.graph, a.characterization, a.model.name));
     // The decode step: the same model bound at sequence 1 (one new token per sequence).
     std::optional<LoadedModel> step;
     Characterization step_ch;
