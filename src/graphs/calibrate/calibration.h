@@ -1,0 +1,40 @@
+// The calibration procedure of `graphs calibrate`: measures this machine — memory bandwidth over
+// working sets from L1 to DRAM (STREAM copy and triad, C++; membench.h), then op-class
+// microbenchmarks through each measuring backend in a worker process (GEMM, conv, depthwise
+// conv, elementwise, softmax, per-call and per-kernel overheads; op_microbench.h) and their fits
+// (fit.h) — into a CalibrationProfile (profile.h). A backend that cannot run (package missing,
+// worker crash) is a note in the profile, not a failure.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graphs/calibrate/profile.h"
+#include "graphs/common/status.h"
+
+namespace graphs {
+
+struct CalibrateSettings {
+  bool quick = false;  // fewer working sets and repeats
+  int threads = 0;     // 0: every logical CPU
+  std::vector<std::string> backends = {"torch", "onnxruntime", "inductor"};
+  std::string python;  // workers' interpreter ("" = bench's default lookup)
+  bool no_memory = false;
+};
+
+/// The backends calibrate measures op classes through: torch, onnxruntime, inductor.
+const std::vector<std::string>& calibrate_backends();
+
+/// Progress lines for the user (the library prints nothing).
+using CalibrateProgress = std::function<void(const std::string& line)>;
+
+/// Runs the procedure. Settings are checked before anything runs: an unknown backend is
+/// kInvalidArgument with a did-you-mean; no worker interpreter is the bench's error.
+Result<CalibrationProfile> run_calibration(const CalibrateSettings& settings,
+                                           const CalibrateProgress& progress = {});
+
+/// The profile as text: memory tiers, op-class fits, overheads, notes, and where it was written.
+std::string render_calibration_text(const CalibrationProfile& profile, const std::string& path);
+
+}  // namespace graphs
