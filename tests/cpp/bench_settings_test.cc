@@ -1,5 +1,7 @@
 // Bench settings: model sources, the JSON form (unknown keys named), and resolution errors.
 #include <gtest/gtest.h>
+#include <cstdio>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -104,11 +106,26 @@ TEST(BenchSettingsTest, ResolveValidatesBeforeAnythingRuns) {
 }
 
 TEST(BenchSettingsTest, PythonInterpreterOrder) {
-  EXPECT_EQ(resolve_python("/opt/py/bin/python"), "/opt/py/bin/python");
+  const std::string exe = ::testing::TempDir() + "graphs_fake_python";
+  { std::ofstream(exe) << "#!/bin/sh\n"; }
+  ::chmod(exe.c_str(), 0755);
+  auto flag = find_python(exe);
+  ASSERT_TRUE(flag.ok());
+  EXPECT_EQ(*flag, exe);
+  auto missing = find_python("/opt/nowhere/python");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("--python '/opt/nowhere/python'"), std::string::npos);
+  ::setenv("GRAPHS_PYTHON", exe.c_str(), 1);
+  auto env = find_python("");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(*env, exe);
   ::setenv("GRAPHS_PYTHON", "/env/python", 1);
-  EXPECT_EQ(resolve_python(""), "/env/python");
+  EXPECT_FALSE(find_python("").ok());  // an env var naming nothing is said, not skipped
   ::unsetenv("GRAPHS_PYTHON");
-  EXPECT_FALSE(resolve_python("").empty());
+  auto worker = worker_command(BenchSettings{.python = exe});
+  ASSERT_TRUE(worker.ok());
+  EXPECT_EQ(*worker, (std::vector<std::string>{exe, "-m", "graphs.worker"}));
+  std::remove(exe.c_str());
 }
 
 }  // namespace

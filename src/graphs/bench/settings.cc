@@ -218,18 +218,50 @@ Result<ModelSource> parse_model(const std::string& text, const BenchSettings& se
                    "or one of those zoo names)");
 }
 
-std::string resolve_python(const std::string& python) {
-  if (!python.empty()) return python;
-  if (const char* env = std::getenv("GRAPHS_PYTHON"); env != nullptr && *env != '\0') return env;
+namespace {
+
+bool is_executable(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+Result<std::string> find_python(const std::string& flag) {
+  if (!flag.empty()) {
+    if (is_executable(flag)) return flag;
+    return make_error(ErrorCode::kInvalidArgument, "--python '", flag, "' is not an executable file");
+  }
+  if (const char* env = std::getenv("GRAPHS_PYTHON"); env != nullptr && *env != '\0') {
+    if (is_executable(env)) return std::string(env);
+    return make_error(ErrorCode::kInvalidArgument, "GRAPHS_PYTHON '", env,
+                      "' is not an executable file");
+  }
+  std::vector<std::string> tried;
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     for (const char* name : {"python", "python3"}) {
       const fs::path candidate = self.parent_path() / name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+      if (is_executable(candidate)) return candidate.string();
+      tried.push_back(candidate.string());
     }
   }
-  return "python3";
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      if (dir.empty()) continue;
+      const fs::path candidate = fs::path(dir) / "python3";
+      if (is_executable(candidate)) return candidate.string();
+    }
+  }
+  tried.push_back("python3 on PATH");
+  std::string list;
+  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
+  return make_error(ErrorCode::kNotFound, "no Python interpreter (tried ", list,
+                    "); pass --python PATH or set GRAPHS_PYTHON to a Python with the graphs "
+                    "package and the backends");
 }
 
 namespace {
@@ -266,10 +298,8 @@ Result<std::vector<std::string>> worker_command(const BenchSettings& s) {
   if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
     return split_words(env);
   }
-  if (!s.python.empty() && s.python.find('/') != std::string::npos && ::access(s.python.c_str(), X_OK) != 0) {
-    return make_error(ErrorCode::kNotFound, "--python '", s.python, "' is not an executable");
-  }
-  return std::vector<std::string>{resolve_python(s.python), "-m", "graphs.worker"};
+  GRAPHS_ASSIGN_OR_RETURN(std::string python, find_python(s.python));
+  return std::vector<std::string>{std::move(python), "-m", "graphs.worker"};
 }
 
 Result<ResolvedBench> resolve(const BenchSettings& s) {

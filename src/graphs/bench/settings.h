@@ -105,13 +105,15 @@ struct ResolvedBench {
   std::filesystem::path jsonl_path;
 };
 
-/// The interpreter: `python` if set, else $GRAPHS_PYTHON, else `python` next to the running
-/// executable (a venv's bin/), else "python3".
-std::string resolve_python(const std::string& python);
+/// The one interpreter finder of every subprocess graphs starts (bench and validate workers,
+/// calibrate, tp verify): `flag` (--python) if set, else $GRAPHS_PYTHON, else python or python3
+/// next to the running executable (a venv's bin/), else python3 on PATH. kInvalidArgument when
+/// --python or $GRAPHS_PYTHON names no executable file; kNotFound (with what was tried) when
+/// nothing is found.
+Result<std::string> find_python(const std::string& flag);
 
 /// The worker's argv: settings.worker_command if set, else $GRAPHS_WORKER_COMMAND split on
-/// spaces, else {resolve_python(settings.python), "-m", "graphs.worker"}. kNotFound when
-/// --python names a path that is not an executable.
+/// spaces, else {find_python(settings.python), "-m", "graphs.worker"}; find_python's errors.
 Result<std::vector<std::string>> worker_command(const BenchSettings& settings);
 
 /// Validates everything that can be checked before a worker starts: model, names (did-you-mean),

@@ -79,16 +79,9 @@ int list_conversions(const BenchOptions& o, const std::string& format) {
   auto device = parse_device(o.settings.device);
   if (!device.ok()) return report_error(device.error());
   BenchSettings s = o.settings;
-  std::vector<std::string> argv;
-  if (!s.worker_command.empty()) {
-    argv = s.worker_command;
-  } else if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
-    std::istringstream in(env);
-    std::string w;
-    while (in >> w) argv.push_back(w);
-  } else {
-    argv = {resolve_python(s.python), "-m", "graphs.worker"};
-  }
+  auto command = worker_command(s);
+  if (!command.ok()) return report_error(command.error());
+  const std::vector<std::string>& argv = *command;
   const double timeout = o.timeout_s > 0 ? o.timeout_s : s.timeouts.start_s;
   const ProbeOutcome probe = run_probe(argv, {{"PYTHONUNBUFFERED", "1"}}, timeout);
   nlohmann::json list = nlohmann::json::array();

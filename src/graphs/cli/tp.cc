@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graphs/pipeline/pipeline.h"
+#include "graphs/bench/settings.h"
 #include "graphs/cli/commands.h"
 #include "graphs/common/suggest.h"
 #include "graphs/hardware/interconnect_registry.h"
@@ -384,56 +385,13 @@ int run(const TpOptions& o) {
 
 // ---- graphs tp verify -------------------------------------------------------------------------
 
-bool is_executable(const std::filesystem::path& p) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-}
-
 std::filesystem::path self_path() {
   std::error_code ec;
   return std::filesystem::read_symlink("/proc/self/exe", ec);
 }
 
-// The interpreter: --python, $GRAPHS_PYTHON, python next to this executable, python3 on PATH.
-Result<std::string> find_python(const std::string& flag) {
-  if (!flag.empty()) {
-    if (is_executable(flag)) return flag;
-    return make_error(ErrorCode::kInvalidArgument, "--python '", flag,
-                      "' is not an executable file");
-  }
-  if (const char* env = std::getenv("GRAPHS_PYTHON"); env != nullptr && *env != '\0') {
-    if (is_executable(env)) return std::string(env);
-    return make_error(ErrorCode::kInvalidArgument, "GRAPHS_PYTHON '", env,
-                      "' is not an executable file");
-  }
-  std::vector<std::string> tried;
-  const auto self = self_path();
-  if (!self.empty()) {
-    for (const char* name : {"python", "python3"}) {
-      const auto p = self.parent_path() / name;
-      if (is_executable(p)) return p.string();
-      tried.push_back(p.string());
-    }
-  }
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::stringstream dirs(path);
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-      if (dir.empty()) continue;
-      const auto p = std::filesystem::path(dir) / "python3";
-      if (is_executable(p)) return p.string();
-    }
-  }
-  tried.push_back("python3 on PATH");
-  std::string list;
-  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
-  return make_error(ErrorCode::kNotFound, "no Python interpreter for graphs tp verify (tried ",
-                    list, "); pass --python PATH or set GRAPHS_PYTHON to a Python with torch "
-                    "and the graphs package");
-}
-
 int run_verify(const VerifyOptions& o) {
-  auto python = find_python(o.python);
+  auto python = bench::find_python(o.python);
   if (!python.ok()) return report_error(python.error());
   if (o.models.empty() || o.world_sizes.empty()) {
     return report_error(Error(ErrorCode::kInvalidArgument,
