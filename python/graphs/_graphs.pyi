@@ -21,6 +21,9 @@ def analyze(
 
 def hardware_ids() -> list[str]: ...
 def zoo_names() -> list[str]: ...
+def conversion_table() -> list[dict[str, Any]]:
+    """The C++ conversion registry: one dict per conversion (name, family, devices, torch_source,
+    onnx_source, test_only)."""
 
 def bench(config_json: str) -> str:
     """Run the `graphs bench` orchestrator with the settings in `config_json` and return the report.

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "graphs/bench/conversion_registry.h"
 #include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/orchestrator.h"
 #include "graphs/hardware/registry.h"
@@ -114,6 +115,22 @@ PYBIND11_MODULE(_graphs, m) {
     return registry->ids();
   });
   m.def("zoo_names", [] { return graphs::zoo_names(); });
+  m.def("conversion_table", [] {
+    // The C++ conversion registry (bench/conversion_registry.h), for the worker's table to be
+    // checked against (tests/python/test_conversion_tables.py).
+    std::vector<std::map<std::string, py::object>> out;
+    for (const auto* c : graphs::bench::ConversionRegistry::global().all()) {
+      std::vector<std::string> devices;
+      for (auto d : c->devices) devices.emplace_back(graphs::bench::to_string(d));
+      out.push_back({{"name", py::str(c->name)},
+                     {"family", py::str(c->family)},
+                     {"devices", py::cast(devices)},
+                     {"torch_source", py::bool_(c->torch_source)},
+                     {"onnx_source", py::bool_(c->onnx_source)},
+                     {"test_only", py::bool_(c->test_only)}});
+    }
+    return out;
+  }, "The C++ conversion registry as a list of dicts (name, family, devices, sources).");
   m.def("bench", &bench, py::arg("config_json"),
         "Run `graphs bench` with the settings in CONFIG_JSON (docs/bench.md); returns the report "
         "as a JSON string. The GIL is released while the workers run.");
