@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -137,6 +138,41 @@ TEST_F(BenchCliTest, BadInputExitsTwo) {
   const Run r = run("torchvision:resnet18 --conversions EAGER --max-time 0.1 --min-time 1");
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("--max-time"), std::string::npos) << r.err;
+}
+
+// Every numeric flag in range, the output format known and every output path writable — all
+// refused before any worker starts (nothing is written).
+TEST_F(BenchCliTest, FlagsFormatsAndPathsAreCheckedBeforeAnyWork) {
+  const std::string base = "torchvision:resnet18 --conversions TEST_SLEEP ";
+  for (const std::string flags : {"--n-samples 0", "--timeout 0", "--timeout -1", "--threads 0",
+                                  "--batch 0", "--batch 99999999999999999999", "--max-time 0",
+                                  "--target-rel-ci 0"}) {
+    const Run r = run(base + flags);
+    EXPECT_EQ(r.exit_status, 2) << flags << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << flags << ": " << r.err;
+  }
+  for (const std::string out : {"r.xlsx", "results", "x.yaml"}) {
+    const Run r = run(base + "-o " + (dir_ / out).string());
+    EXPECT_EQ(r.exit_status, 2) << out;
+    EXPECT_NE(r.err.find("names no format"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / out));
+  }
+  const Run dir = run(base + "--jsonl " + dir_.string());
+  EXPECT_EQ(dir.exit_status, 2);
+  EXPECT_NE(dir.err.find("is a directory"), std::string::npos) << dir.err;
+  EXPECT_EQ(std::count(dir.err.begin(), dir.err.end(), '\n'), 1) << dir.err;
+  const Run nowhere = run(base + "-o /nonexistent/dir/r.json");
+  EXPECT_EQ(nowhere.exit_status, 2);
+  EXPECT_NE(nowhere.err.find("does not exist"), std::string::npos) << nowhere.err;
+  EXPECT_EQ(nowhere.err.find("results are appended"), std::string::npos) << "no work started";
+}
+
+// An upper-case extension is the same format.
+TEST_F(BenchCliTest, ExtensionIsCaseInsensitive) {
+  const Run r = run("torchvision:resnet18 --conversions TEST_SLEEP --n-samples 3 -o " +
+                    (dir_ / "r.JSON").string());
+  ASSERT_TRUE(fs::exists(dir_ / "r.JSON")) << r.err;
+  EXPECT_NO_THROW((void)nlohmann::json::parse(slurp(dir_ / "r.JSON")));
 }
 
 TEST_F(BenchCliTest, ListConversionsShowsAvailabilityAndReasons) {

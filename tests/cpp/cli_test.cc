@@ -1,6 +1,7 @@
 // End-to-end tests of the `graphs` program: bad input is answered with exit status 2 and one
 // line on stderr naming what was wrong, never a crash; good input produces a report.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
 
@@ -239,7 +240,65 @@ TEST_F(CliTest, UnknownPrecision) {
 }
 
 TEST_F(CliTest, NegativeBatch) {
-  expect_one_line_error(run("analyze resnet18 --batch -1"), "batch must be a positive integer");
+  expect_one_line_error(run("analyze resnet18 --batch -1"), "--batch: Value -1 not in range");
+  expect_one_line_error(run("analyze resnet18 --batch 99999999999999999999"), "--batch");
+  expect_one_line_error(run("analyze resnet18 --batch 4611686018427387904"), "not in range");
+  expect_one_line_error(run("analyze resnet18 --dim batch=0"), "outside [1,");
+}
+
+// Only regular files are read as models: a FIFO would block forever.
+TEST_F(CliTest, FifoIsRefusedNotRead) {
+  const fs::path fifo = dir_ / "model.onnx";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_one_line_error(run("analyze " + fifo.string()), "not a regular file");
+  expect_one_line_error(run("inspect " + fifo.string()), "not a regular file");
+}
+
+// A full disk is a one-line failure (exit 1), a closed pipe ends quietly — never a signal.
+TEST_F(CliTest, OutputErrorsAreSaid) {
+  const fs::path err = dir_ / "full_err";
+  const int status = std::system((std::string(GRAPHS_CLI_PATH) + " hardware list >/dev/full 2>" +
+                                  err.string()).c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string full_err = read_file(err);
+  EXPECT_NE(full_err.find("cannot write to standard output"), std::string::npos) << full_err;
+  const std::string cmd = std::string(GRAPHS_CLI_PATH) +
+                          " analyze resnet18 --hardware h100-sxm5-80gb --format json | head -c 100 "
+                          ">/dev/null; echo \"${PIPESTATUS[0]}\"";
+  FILE* p = ::popen(("bash -c '" + cmd + "'").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[64] = {0};
+  ASSERT_NE(std::fgets(buf, sizeof buf, p), nullptr);
+  ::pclose(p);
+  EXPECT_EQ(std::string(buf), "0\n");
+  const CliRun file = run("analyze resnet18 -o " + (dir_ / "no" / "such" / "r.txt").string());
+  EXPECT_EQ(file.exit_status, 1);
+  EXPECT_FALSE(fs::exists(dir_ / "no"));
+}
+
+// calibrate keeps its profile but fails (exit 1, one line) when no backend could be measured.
+TEST_F(CliTest, CalibrateWithEveryBackendFailingExitsOne) {
+  const std::string profile = (dir_ / "p.json").string();
+  const CliRun r = run_env("GRAPHS_WORKER_COMMAND=false ",
+                           "calibrate --no-memory --quick --backends torch -o " + profile);
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("graphs: error: no backend could be calibrated"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(profile));
+}
+
+// tp verify on an interpreter without torch: one line naming what is missing, exit 2 — no
+// traceback.
+TEST_F(CliTest, TpVerifyWithoutTorchIsOneLine) {
+  if (std::system("python3 -c 'import torch' >/dev/null 2>&1") == 0) {
+    GTEST_SKIP() << "python3 has torch here";
+  }
+  const std::string env = "PYTHONPATH=" + std::string(GRAPHS_SOURCE_DIR) + "/python ";
+  const CliRun r = run_env(env, "tp verify --model mlp --world-size 2 --python \"$(command -v python3)\"");
+  EXPECT_EQ(r.exit_status, 2) << r.err;
+  EXPECT_NE(r.err.find("needs torch"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST_F(CliTest, UnknownZooNameSuggests) {

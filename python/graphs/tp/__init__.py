@@ -1,11 +1,25 @@
 """Tensor parallelism on torch.distributed: plan schema v1 (docs/tp-plan-schema.md), Megatron
-parallel layers, the converter that applies a plan, and `python -m graphs.tp.verify`."""
+parallel layers, the converter that applies a plan, and `python -m graphs.tp.verify`.
 
-from graphs.tp.convert import (SCHEMA_VERSION, STRATEGIES, LayerPlan, Plan, convert,  # noqa: F401
-                               plan_for_model, to_parallelize_plan, validate_plan)
-from graphs.tp.layers import (ChannelParallelConv2d, ColumnParallelLinear,  # noqa: F401
-                              RowParallelLinear, VocabParallelEmbedding)
+The torch-dependent names load on first use, so `python -m graphs.tp.verify` can say in one line
+that torch is missing instead of failing in this package's import."""
 
-__all__ = ["SCHEMA_VERSION", "STRATEGIES", "LayerPlan", "Plan", "convert", "plan_for_model",
-           "to_parallelize_plan", "validate_plan", "ChannelParallelConv2d", "ColumnParallelLinear",
-           "RowParallelLinear", "VocabParallelEmbedding"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_CONVERT = ("SCHEMA_VERSION", "STRATEGIES", "LayerPlan", "Plan", "convert", "plan_for_model",
+            "to_parallelize_plan", "validate_plan")
+_LAYERS = ("ChannelParallelConv2d", "ColumnParallelLinear", "RowParallelLinear",
+           "VocabParallelEmbedding")
+
+__all__ = [*_CONVERT, *_LAYERS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONVERT:
+        return getattr(importlib.import_module("graphs.tp.convert"), name)
+    if name in _LAYERS:
+        return getattr(importlib.import_module("graphs.tp.layers"), name)
+    raise AttributeError(f"module 'graphs.tp' has no attribute '{name}'")

@@ -22,6 +22,7 @@ a check fails or a rank fails or hangs, 2 on bad usage.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import copy
 import json
 import os
@@ -319,6 +320,12 @@ def main(argv=None) -> int:
                 raise ValueError(f"unknown model '{m}'{_did_you_mean(m)} (one of {', '.join(MODELS)})")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    missing = [m for m in ("torch",) if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"error: graphs tp verify needs {', '.join(missing)} in {sys.executable} "
+              f"(pip install {' '.join(missing)}, or pass --python to an interpreter that has it)",
+              file=sys.stderr)
         return 2
     all_ok = True
     for n in sizes:

@@ -15,6 +15,18 @@
 
 namespace graphs {
 
+std::vector<std::string> failed_backends(const CalibrationProfile& profile,
+                                         const std::vector<std::string>& backends) {
+  std::vector<std::string> failed;
+  for (const auto& b : backends) {
+    const std::string key = calibration_backend_key(b);
+    const bool measured = std::any_of(profile.op_classes.begin(), profile.op_classes.end(),
+                                      [&](const auto& c) { return c.backend == key; });
+    if (!measured) failed.push_back(b);
+  }
+  return failed;
+}
+
 const std::vector<std::string>& calibrate_backends() {
   static const std::vector<std::string> names = {"torch", "onnxruntime", "inductor"};
   return names;

@@ -34,6 +34,10 @@ using CalibrateProgress = std::function<void(const std::string& line)>;
 Result<CalibrationProfile> run_calibration(const CalibrateSettings& settings,
                                            const CalibrateProgress& progress = {});
 
+/// Of `backends` (calibrate's names), those with no op-class fit in `profile`: they failed.
+std::vector<std::string> failed_backends(const CalibrationProfile& profile,
+                                         const std::vector<std::string>& backends);
+
 /// The profile as text: memory tiers, op-class fits, overheads, notes, and where it was written.
 std::string render_calibration_text(const CalibrationProfile& profile, const std::string& path);
 

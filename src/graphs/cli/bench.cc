@@ -6,6 +6,8 @@
 //
 // Exit status: 0 every requested conversion ran and passed; 1 one failed, timed out, crashed or
 // could not run here; 2 bad input (unknown conversion, model, flag value); 130 interrupted.
+#include <cctype>
+#include <filesystem>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,14 +67,39 @@ Result<std::vector<int64_t>> parse_shape(const std::string& text) {
   return dims;
 }
 
+// The format: --format, else -o's extension (case-insensitive); "" for an -o whose extension
+// names no format (refused before any work).
 std::string format_for(const BenchOptions& o) {
   if (!o.format.empty()) return o.format;
-  const std::string& p = o.output;
-  if (p.ends_with(".jsonl")) return "jsonl";
-  if (p.ends_with(".json")) return "json";
-  if (p.ends_with(".csv")) return "csv";
-  if (p.ends_with(".md")) return "md";
-  return "text";
+  if (o.output.empty() || o.output == "-") return "text";
+  std::string ext = std::filesystem::path(o.output).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".jsonl") return "jsonl";
+  if (ext == ".json") return "json";
+  if (ext == ".csv") return "csv";
+  if (ext == ".md") return "md";
+  if (ext == ".txt") return "text";
+  return "";
+}
+
+// A path results will be written to: refused now, before any worker runs, when it is a
+// directory or its folder does not exist or cannot be written.
+Status check_writable(const std::string& flag, const std::string& path) {
+  if (path.empty() || path == "-") return ok_status();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return make_error(ErrorCode::kInvalidArgument, flag, " '", path, "' is a directory");
+  }
+  const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : ".";
+  if (!fs::is_directory(dir, ec)) {
+    return make_error(ErrorCode::kInvalidArgument, flag, " '", path, "': folder '", dir.string(),
+                      "' does not exist");
+  }
+  if (::access(dir.c_str(), W_OK) != 0 || (fs::exists(path, ec) && ::access(path.c_str(), W_OK) != 0)) {
+    return make_error(ErrorCode::kInvalidArgument, flag, " '", path, "' cannot be written");
+  }
+  return ok_status();
 }
 
 int list_conversions(const BenchOptions& o, const std::string& format) {
@@ -137,10 +164,19 @@ int list_conversions(const BenchOptions& o, const std::string& format) {
 
 int run(BenchOptions& o) {
   const std::string format = format_for(o);
+  if (format.empty()) {
+    return report_error(make_error(ErrorCode::kInvalidArgument, "-o '", o.output,
+                                   "': the extension names no format; use .jsonl, .json, .csv, "
+                                   ".md or .txt, or give --format"));
+  }
   static const std::vector<std::string> formats = {"text", "json", "jsonl", "csv", "md"};
   if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
     return report_error(Error(ErrorCode::kInvalidArgument,
                               "--format must be text, json, jsonl, csv or md, got '" + format + "'"));
+  }
+  for (const auto& [flag, path] : {std::pair<std::string, std::string>{"-o", o.output},
+                                   {"--jsonl", o.settings.jsonl_path}}) {
+    if (auto st = check_writable(flag, path); !st.ok()) return report_error(st.error());
   }
   if (o.list) return list_conversions(o, format == "json" ? "json" : "text");
   for (const std::string& s : o.input_shapes) {
@@ -148,7 +184,7 @@ int run(BenchOptions& o) {
     if (!shape.ok()) return report_error(shape.error());
     o.settings.input_shapes.push_back(*shape);
   }
-  if (o.timeout_s != 0) o.settings.timeout_s = o.timeout_s;
+  if (o.timeout_s > 0) o.settings.timeout_s = o.timeout_s;
   if (format == "jsonl" && !o.output.empty() && o.output != "-") o.settings.jsonl_path = o.output;
   auto resolved = resolve(o.settings);
   if (!resolved.ok()) return report_error(resolved.error());
@@ -196,19 +232,31 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
       ->delimiter(',');
   cmd->add_option("--tier", s.tier, "1 = EAGER + COMPILE_INDUCTOR_DEFAULT, 2 = deployment set, 3 = everything");
   cmd->add_option("--device", s.device, "cpu or cuda: where device-neutral conversions run")->capture_default_str();
-  cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
-  cmd->add_option("--seq-len", s.seq_len, "sequence length of token inputs")->capture_default_str();
+  cmd->add_option("--batch", s.batch, "batch size")
+      ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
+      ->capture_default_str();
+  cmd->add_option("--seq-len", s.seq_len, "sequence length of token inputs")
+      ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
+      ->capture_default_str();
   cmd->add_option("--input-shape", opts->input_shapes, "one input's shape, e.g. 1,3,224,224 (repeat per input)");
   cmd->add_option("--input-dtype", s.input_dtypes, "one input's dtype: float32, int64, ... (repeat per input)");
-  cmd->add_option("--min-time", s.min_time_s, "measure at least this long (s)")->capture_default_str();
-  cmd->add_option("--max-time", s.max_time_s, "measure at most this long (s)")->capture_default_str();
-  cmd->add_option("--n-samples", s.n_samples, "measure exactly N calls instead of the CI rule");
+  cmd->add_option("--min-time", s.min_time_s, "measure at least this long (s)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--max-time", s.max_time_s, "measure at most this long (s)")
+      ->check(CLI::Range(1e-3, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--n-samples", s.n_samples, "measure exactly N calls instead of the CI rule")
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
   cmd->add_option("--target-rel-ci", s.target_rel_ci,
                   "stop when the 95% CI of the median is within this fraction of it")
+      ->check(CLI::Range(1e-6, 1.0))
       ->capture_default_str();
   cmd->add_option("--timeout", opts->timeout_s,
-                  "limit (s) for every phase: load, convert, first call, each warm-up/measure chunk");
-  cmd->add_option("--threads", s.threads, "intra-op threads of each worker (default: the backend's)");
+                  "limit (s) for every phase: load, convert, first call, each warm-up/measure chunk")
+      ->check(CLI::Range(1e-3, 86400.0));
+  cmd->add_option("--threads", s.threads, "intra-op threads of each worker (default: the backend's)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--seed", s.seed, "seed of the generated inputs")->capture_default_str();
   cmd->add_option("--python", s.python, "Python interpreter of the workers (default $GRAPHS_PYTHON, the venv's, python3)");
   cmd->add_option("-o,--output", opts->output, "write results to FILE (.jsonl, .json, .csv, .md)");

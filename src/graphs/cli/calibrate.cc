@@ -35,6 +35,13 @@ int run(const CalibrateOptions& o) {
   } else {
     std::printf("%s", render_calibration_text(*profile, path).c_str());
   }
+  // The profile is kept either way; a run where no requested backend measured anything failed.
+  const std::size_t failed = failed_backends(*profile, o.settings.backends).size();
+  if (!o.settings.backends.empty() && failed == o.settings.backends.size()) {
+    std::fprintf(stderr, "graphs: error: no backend could be calibrated (%zu of %zu failed; the "
+                         "notes say why)\n", failed, o.settings.backends.size());
+    return 1;
+  }
   return 0;
 }
 

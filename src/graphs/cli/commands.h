@@ -14,6 +14,10 @@
 
 namespace graphs::cli {
 
+/// The largest size a --batch, --seq-len or --dim flag takes (2^31 − 1): larger ones overflow
+/// element counts long before they describe a real run.
+inline constexpr int64_t kMaxDimFlag = (int64_t{1} << 31) - 1;
+
 /// Set by a subcommand's callback; main returns it.
 struct CommandResult {
   int exit_status = 0;
@@ -25,7 +29,10 @@ int report_error(const Error& error);
 /// HardwareRegistry::load_default, with its warnings printed as "graphs: warning: ..." lines.
 Result<HardwareRegistry> load_registry();
 
-/// Writes `text` to `path` ("" or "-": stdout). Error kIoError naming the file on failure.
+/// Writes `text` to `path` ("" or "-": stdout): a file through a temporary beside it, renamed
+/// when complete; every write, flush and close checked. Failure: kRuntimeError naming the file
+/// (exit status 1: the work ran, its output could not be kept); a directory as `path`:
+/// kInvalidArgument. A closed pipe on stdout (EPIPE) ends the program quietly with status 0.
 Status write_output(const std::string& path, const std::string& text);
 
 void add_analyze_command(CLI::App& app, CommandResult& result);

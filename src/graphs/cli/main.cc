@@ -1,6 +1,12 @@
 // `graphs`: characterize neural-network graphs and predict how they run on hardware.
 // Exit status: 0 ok, 1 the work ran but something failed, 2 bad input or usage.
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -68,24 +74,48 @@ Result<HardwareRegistry> load_registry() {
 
 Status write_output(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return ok_status();
+    errno = 0;
+    const bool written = std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
+                         std::fflush(stdout) == 0;
+    if (written) return ok_status();
+    // The reader went away (`| head`): what it wanted was read; end quietly, not by SIGPIPE.
+    if (errno == EPIPE) std::exit(0);
+    return make_error(ErrorCode::kRuntimeError, "cannot write to standard output: ",
+                      std::strerror(errno != 0 ? errno : EIO));
   }
-  std::ofstream out(path, std::ios::binary);
-  if (!out) return make_error(ErrorCode::kIoError, "cannot write '", path, "'");
-  out << text;
-  out.close();
-  if (!out) return make_error(ErrorCode::kIoError, "failed writing '", path, "'");
+  // Written whole to a temporary file beside the target, then renamed: a failed write leaves
+  // no half file and the previous one intact.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return make_error(ErrorCode::kInvalidArgument, "cannot write '", path, "': it is a directory");
+  }
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    return make_error(ErrorCode::kRuntimeError, "cannot write '", path, "': ", std::strerror(errno));
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fflush(f) == 0 && ok;
+  const int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int why = ok ? errno : err;
+    std::remove(tmp.c_str());
+    return make_error(ErrorCode::kRuntimeError, "failed writing '", path, "': ",
+                      std::strerror(why != 0 ? why : EIO));
+  }
   std::fprintf(stderr, "graphs: wrote %s\n", path.c_str());
   return ok_status();
 }
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--batch", o.batch, "size bound to each input's symbolic leading dim")
+      ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
       ->capture_default_str();
   cmd.add_option("--seq-len", o.seq_len,
                  "size bound to symbolic sequence dims (token-id inputs' dim 1, names with 'seq')")
+      ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
       ->capture_default_str();
   cmd.add_option("--dim", o.dims, "bind a named symbolic dim: --dim NAME=N (repeatable)");
 }
@@ -110,6 +140,10 @@ Result<DimBindings> to_bindings(const ModelOptions& o) {
     if (!ok) {
       return make_error(ErrorCode::kInvalidArgument, "--dim expects NAME=N, got '", d, "'");
     }
+    if (size < 1 || size > kMaxDimFlag) {
+      return make_error(ErrorCode::kInvalidArgument, "--dim ", d.substr(0, eq), ": ", size,
+                        " is outside [1, ", kMaxDimFlag, "]");
+    }
     b.named[d.substr(0, eq)] = size;
   }
   return b;
@@ -119,6 +153,8 @@ Result<DimBindings> to_bindings(const ModelOptions& o) {
 
 int main(int argc, char** argv) {
   using namespace graphs::cli;
+  // A closed output pipe is seen as EPIPE by write_output, never as a signal.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"graphs: characterize neural-network graphs and predict how they run on hardware",
                "graphs"};
   app.set_version_flag("--version", std::string("graphs ") + GRAPHS_VERSION);

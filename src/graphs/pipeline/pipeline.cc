@@ -97,6 +97,13 @@ Result<LoadedModel> load_model(const std::string& source, const DimBindings& dim
   m.source = source;
   namespace fs = std::filesystem;
   if (names_a_file(source)) {
+    // Only regular files: a FIFO or a device would block the read or never end (/dev/zero).
+    std::error_code ec;
+    const auto status = fs::status(source, ec);
+    if (!ec && fs::exists(status) && !fs::is_regular_file(status)) {
+      return make_error(ErrorCode::kInvalidArgument, "'", source,
+                        "' is not a regular file (a model is an .onnx file or a zoo name)");
+    }
     GRAPHS_ASSIGN_OR_RETURN(m.graph, import_onnx_file(source));
     m.name = fs::path(source).stem().string();
     m.format = "onnx";

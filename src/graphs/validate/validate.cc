@@ -245,6 +245,10 @@ Status check_graph(const std::string& graph) {
 // Every run in a bench JSONL: a header line starts one, result lines follow.
 Result<std::vector<ModelRun>> read_results_file(const std::string& path,
                                                 const std::map<std::string, std::string>& graphs) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    return make_error(ErrorCode::kInvalidArgument, "results '", path, "' is not a regular file");
+  }
   std::ifstream in(path);
   if (!in) return make_error(ErrorCode::kNotFound, "no results file '", path, "'");
   std::vector<ModelRun> runs;
