@@ -4,6 +4,8 @@
 // result. No timed assertions: limits are generous or irrelevant to what is checked.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -138,6 +140,46 @@ TEST_F(BenchOrchestratorTest, GarbageOnStdoutIsAProtocolError) {
   EXPECT_EQ(r.results[0].status, RunStatus::kFailed);
   EXPECT_NE(r.results[0].reason.find("protocol error"), std::string::npos) << r.results[0].reason;
   EXPECT_NE(r.results[0].reason.find("this is not json"), std::string::npos) << r.results[0].reason;
+}
+
+// A hostile or broken worker fails its own conversion, with the reason, and nothing else: no
+// crash, no hang, no file outside the run's folder read, no impossible number in the results.
+TEST_F(BenchOrchestratorTest, HostileWorkersFailOnlyThemselves) {
+  struct Case {
+    const char* hostile;
+    const char* reason;
+  };
+  for (const Case c : {Case{"deep_json", "nested deeper than 64 levels"},
+                       Case{"dev_zero", "outputs unreadable"},
+                       Case{"escape", "not a file name inside the run's folder"},
+                       Case{"negative_rss", "done.peak_rss_bytes = -5"},
+                       Case{"wrong_phase", "a warm-up chunk after measuring began"}}) {
+    SCOPED_TRACE(c.hostile);
+    ::setenv("FAKE_HOSTILE", c.hostile, 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    const BenchReport r = run(settings({"TEST_SLEEP"}));
+    ::unsetenv("FAKE_HOSTILE");
+    ASSERT_EQ(r.results.size(), 1u);
+    EXPECT_NE(r.results[0].status, RunStatus::kOk);
+    EXPECT_NE(r.results[0].reason.find(c.reason), std::string::npos) << r.results[0].reason;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    EXPECT_FALSE(r.results[0].peak_rss_bytes.has_value() && *r.results[0].peak_rss_bytes < 0);
+  }
+}
+
+// The worker exits while a process it started keeps its stdout open: seen as the worker's end
+// at once (not at the phase limit), and the holder is killed with the group.
+TEST_F(BenchOrchestratorTest, GrandchildHoldingThePipeDoesNotHideTheExit) {
+  ::setenv("FAKE_HOSTILE", "grandchild", 1);
+  BenchSettings s = settings({"TEST_SLEEP"});
+  s.timeouts.convert_s = 60;
+  s.timeouts.load_s = 60;
+  const auto t0 = std::chrono::steady_clock::now();
+  const BenchReport r = run(s);
+  ::unsetenv("FAKE_HOSTILE");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].status, RunStatus::kCrashed) << r.results[0].reason;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
 }
 
 TEST_F(BenchOrchestratorTest, ProtocolMismatchIsReported) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -79,6 +80,57 @@ struct LineRead {
   std::string protocol_error;
 };
 
+// No protocol message nests deeper than a few levels; a deeper line is refused before the JSON
+// parser (and the destructor of what it builds) recurses through it.
+constexpr int kMaxJsonDepth = 64;
+
+// The deepest nesting of [ and { in `text`, outside strings.
+int json_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}') --depth;
+  }
+  return deepest;
+}
+
+// The worker's output files: names inside the run's own folder only (no absolute path, no
+// "..", no symbolic link), regular files of at most kMaxOutputBytes — never /dev/zero or
+// ../../etc/passwd.
+constexpr uintmax_t kMaxOutputBytes = uintmax_t{4} << 30;
+
+Result<NpyArray> read_worker_output(const fs::path& dir, const std::string& name) {
+  const fs::path rel(name);
+  if (name.empty() || rel.is_absolute() ||
+      std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; })) {
+    return make_error(ErrorCode::kRuntimeError, "output '", name,
+                      "' is not a file name inside the run's folder");
+  }
+  const fs::path p = dir / rel;
+  const int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return make_error(ErrorCode::kRuntimeError, "cannot open output '", name, "': ",
+                      std::strerror(errno));
+  }
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  if (!regular) return make_error(ErrorCode::kRuntimeError, "output '", name, "' is not a regular file");
+  if (static_cast<uintmax_t>(st.st_size) > kMaxOutputBytes) {
+    return make_error(ErrorCode::kRuntimeError, "output '", name, "' is ", st.st_size,
+                      " bytes, above the ", kMaxOutputBytes, "-byte limit");
+  }
+  return read_npy(p.string());
+}
+
 LineRead read_message(WorkerProcess& w, Clock::time_point deadline) {
   LineRead r;
   std::string line;
@@ -88,6 +140,11 @@ LineRead read_message(WorkerProcess& w, Clock::time_point deadline) {
     return r;
   }
   if (r.status != WorkerProcess::ReadStatus::kLine) return r;
+  if (json_depth(line) > kMaxJsonDepth) {
+    r.protocol_error = fmt::format("the worker wrote a message nested deeper than {} levels",
+                                   kMaxJsonDepth);
+    return r;
+  }
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
     r.protocol_error = "the worker wrote a line that is not a protocol message: '" + clip(line) + "'";
@@ -330,6 +387,13 @@ RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device devic
         if (phase == "measure" && !measure_start) measure_start = Clock::now();
         notify(phase);
       } else if (type == "cold_start") {
+        for (const char* key : {"load_s", "convert_s", "first_call_s"}) {
+          if (m.contains(key) && !(m[key].is_number() && m[key].get<double>() >= 0 &&
+                                   std::isfinite(m[key].get<double>()))) {
+            throw std::runtime_error(std::string("cold_start.") + key + " is not a time: " +
+                                     clip(m[key].dump()));
+          }
+        }
         if (m.contains("load_s") && m["load_s"].is_number()) res.load_s = m["load_s"].get<double>();
         if (m.contains("convert_s") && m["convert_s"].is_number()) res.convert_s = m["convert_s"].get<double>();
         if (m.contains("first_call_s") && m["first_call_s"].is_number()) {
@@ -346,6 +410,15 @@ RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device devic
           }
         }
         const std::string chunk_phase = m.value("phase", measuring ? "measure" : "warmup");
+        if (chunk_phase != "warmup" && chunk_phase != "measure") {
+          throw std::runtime_error("chunk phase '" + clip(chunk_phase) + "' is neither warmup nor measure");
+        }
+        if (measuring && chunk_phase == "warmup") {
+          throw std::runtime_error("a warm-up chunk after measuring began");
+        }
+        if (!measuring && chunk_phase == "measure" && !measure_start) {
+          throw std::runtime_error("a measure chunk before the warm-up ended");
+        }
         if (!measuring && chunk_phase == "warmup") {
           if (!warm_start) warm_start = Clock::now();
           const WarmupDecision d = reference_only && out.has_outputs
@@ -474,8 +547,7 @@ RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device devic
 
   if (out.has_outputs && res.ok()) {
     for (const std::string& f : output_files) {
-      const fs::path p = fs::path(f).is_absolute() ? fs::path(f) : out_dir / f;
-      auto a = read_npy(p.string());
+      auto a = read_worker_output(out_dir, f);
       if (!a.ok()) {
         out.outputs_error = a.error().message();
         out.outputs.clear();

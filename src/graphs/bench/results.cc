@@ -1,5 +1,6 @@
 #include "graphs/bench/results.h"
 
+#include <stdexcept>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -292,11 +293,20 @@ void read_done_message(const json& m, ConversionResult& r) {
     if (text.size() > 120) text = text.substr(0, 117) + "...";
     r.warnings.push_back(fmt::format("the worker's done.{} is malformed and was ignored: {}", key, text));
   };
-  if (const json* v = field("peak_rss_bytes"); v && v->is_number()) r.peak_rss_bytes = v->get<int64_t>();
-  if (const json* v = field("peak_gpu_memory_bytes"); v && v->is_number()) {
-    r.peak_gpu_memory_bytes = v->get<int64_t>();
-  }
-  if (const json* v = field("threads"); v && v->is_number_integer()) r.threads = v->get<int>();
+  // Counts a worker reports must be what they claim: a negative or absurd one is a protocol
+  // error (the caller turns the exception into the conversion's failure), never a result.
+  auto count = [&](const char* key, int64_t max) -> std::optional<int64_t> {
+    const json* v = field(key);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() > max) {
+      throw std::runtime_error(fmt::format("done.{} = {} is not a count in [0, {}]", key, v->dump(), max));
+    }
+    return v->get<int64_t>();
+  };
+  constexpr int64_t kMaxBytes = int64_t{1} << 50;  // 1 PiB
+  if (auto v = count("peak_rss_bytes", kMaxBytes)) r.peak_rss_bytes = *v;
+  if (auto v = count("peak_gpu_memory_bytes", kMaxBytes)) r.peak_gpu_memory_bytes = *v;
+  if (auto v = count("threads", 65536)) r.threads = static_cast<int>(*v);
   if (const json* v = field("versions"); v && v->is_object()) r.versions = *v;
 
   if (const json* v = field("generated_kernels")) {

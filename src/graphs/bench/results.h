@@ -108,6 +108,8 @@ struct BenchReport {
 /// Reads a worker's `done` message into `r`: memory, threads, versions, generated_kernels, energy,
 /// op_times. Fields are optional (older workers omit the newer ones); a field of the wrong type
 /// is ignored with a warning on `r`, never a failure of the measured run.
+/// Throws std::runtime_error for a count out of range (negative or absurd RSS, GPU memory or
+/// threads): the orchestrator reports it as a protocol error.
 void read_done_message(const nlohmann::json& done, ConversionResult& r);
 
 /// Exit status of a run: 0 when every counted conversion is ok, 1 otherwise, 130 interrupted.

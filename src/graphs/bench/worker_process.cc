@@ -237,6 +237,7 @@ WorkerProcess::ReadStatus WorkerProcess::read_line(std::string& line, Clock::tim
       stdout_eof_ = true;
       continue;
     }
+    if (r == 0 && exited_keeping_pipe()) continue;  // stdout_eof_ now set
     if (nfds == 2 && fds[1].revents != 0) pump_stderr();
     if (fds[0].revents != 0) {
       char buf[65536];
@@ -256,6 +257,26 @@ WorkerProcess::ReadStatus WorkerProcess::read_line(std::string& line, Clock::tim
       }
     }
   }
+}
+
+bool WorkerProcess::exited_keeping_pipe() {
+  if (reaped_ || pid_ <= 0) return false;
+  siginfo_t info{};
+  const int r = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT);
+  if (r != 0 || info.si_pid != pid_) return false;
+  // The worker is gone but its stdout is still open: a process it started holds it. Take what is
+  // already in the pipe, then end the group (the holder with it) and read the end of the stream.
+  for (;;) {
+    pollfd fd{stdout_fd_, POLLIN, 0};
+    if (::poll(&fd, 1, 0) <= 0 || (fd.revents & POLLIN) == 0) break;
+    char buf[65536];
+    const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    stdout_buf_.append(buf, static_cast<std::size_t>(n));
+  }
+  ::kill(-pid_, SIGKILL);
+  stdout_eof_ = true;
+  return true;
 }
 
 Status WorkerProcess::write_line(const std::string& text) {

@@ -53,7 +53,8 @@ class WorkerProcess {
   ~WorkerProcess();
 
   /// Reads the next stdout line (without '\n') or returns why not by `deadline`. Lines longer than
-  /// 256 MiB are kLineTooLong.
+  /// 256 MiB are kLineTooLong. kEof when stdout ends — or when the worker has exited even though a
+  /// process it started still holds the pipe (that process is killed with the group).
   ReadStatus read_line(std::string& line, Clock::time_point deadline);
   /// Writes `line` + '\n' to the worker's stdin; kIoError when the worker is gone (EPIPE).
   Status write_line(const std::string& line);
@@ -71,6 +72,9 @@ class WorkerProcess {
   WorkerProcess() = default;
   void pump_stderr();
   void append_stderr(const char* data, std::size_t n);
+  /// True (stdout then treated as ended) when the worker has exited while a process it started
+  /// still holds its stdout open; that process group is killed.
+  bool exited_keeping_pipe();
 
   pid_t pid_ = -1;
   int stdin_fd_ = -1, stdout_fd_ = -1, stderr_fd_ = -1;

@@ -13,6 +13,10 @@ except the test-only ones (TEST_HANG, TEST_SEGFAULT, TEST_EXIT) and what these v
   FAKE_ENERGY_J=J           done reports J joules per call from "rapl:intel-rapl:0" (default:
                             energy unavailable, "fake worker: no energy counters")
   FAKE_KERNELS=N            done reports N generated kernels
+  FAKE_HOSTILE=what         misbehave: deep_json (a 100,000-deep line), dev_zero and escape
+                            (outputs naming /dev/zero and ../../etc/passwd), negative_rss,
+                            wrong_phase (a warm-up chunk after measuring began), grandchild (a
+                            detached child keeps stdout open while the worker exits)
 A run request with "profile_ops": true gets two fake op times in done.
 A microbench request gets, per case, median_s = min_s = overhead + work / rate with the figures
 of FAKE_RATES below (work counted here, independently of the C++ side: FLOPs for matmul and
@@ -106,14 +110,28 @@ def run(req):
         sys.stderr.write("about to segfault\n")
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGSEGV)
+    hostile = os.environ.get("FAKE_HOSTILE", "")
+    if hostile == "deep_json":
+        out.write("[" * 100000 + "]" * 100000 + "\n")
+        out.flush()
+        time.sleep(60)
+    if hostile == "grandchild":
+        if os.fork() == 0:  # keeps the inherited stdout open, outlives the worker
+            time.sleep(60)
+            os._exit(0)
+        os._exit(0)
     send({"type": "phase", "phase": "first_call"})
     send({"type": "cold_start", "load_s": 0.01, "convert_s": 0.02, "first_call_s": 0.003})
+    if hostile in ("dev_zero", "escape"):
+        name = "/dev/zero" if hostile == "dev_zero" else "../../etc/passwd"
+        send({"type": "outputs", "files": [name], "dtypes": ["float32"], "shapes": [[2, 5]]})
     values = [0.1 * i - 0.3 for i in range(10)]
     if name in env_list("FAKE_MISMATCH"):
         values = [v + 1.0 for v in values]
     os.makedirs(req["output_dir"], exist_ok=True)
     write_npy(os.path.join(req["output_dir"], "out_0.npy"), values, [2, 5])
-    send({"type": "outputs", "files": ["out_0.npy"], "dtypes": ["float32"], "shapes": [[2, 5]]})
+    if hostile not in ("dev_zero", "escape"):
+        send({"type": "outputs", "files": ["out_0.npy"], "dtypes": ["float32"], "shapes": [[2, 5]]})
     nbytes = int(os.environ.get("FAKE_STDERR_BYTES", "0"))
     if nbytes:
         sys.stderr.write("e" * nbytes)
@@ -132,7 +150,11 @@ def run(req):
         if reply["phase"] != phase:
             phase = reply["phase"]
             send({"type": "phase", "phase": phase})
+            if hostile == "wrong_phase":
+                phase = "warmup"
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if hostile == "negative_rss":
+        rss = -5
     done = {"type": "done", "peak_rss_bytes": rss, "peak_gpu_memory_bytes": None,
             "threads": req.get("threads") or 1, "versions": {"fake": "1"}}
     if os.environ.get("FAKE_ENERGY_J"):
