@@ -199,11 +199,9 @@ int run(BenchOptions& o) {
   }
   // The summary table goes to stdout unless stdout carries the requested format instead.
   const bool to_stdout = o.output.empty() || o.output == "-";
-  if (format == "text" || !to_stdout) {
-    std::fputs(render_text(report).c_str(), stdout);
-    std::fflush(stdout);
-  }
   Status st = ok_status();
+  if (format == "text" || !to_stdout) st = write_output("", render_text(report));
+  if (!st.ok()) return report_error(st.error());
   if (format == "jsonl" && to_stdout) {
     std::ifstream in(report.jsonl_path, std::ios::binary);
     std::stringstream ss;

@@ -30,11 +30,9 @@ int run(const CalibrateOptions& o) {
   const std::string path =
       o.output.empty() ? default_profile_path(profile->hardware_fingerprint) : o.output;
   if (auto s = save_profile(*profile, path); !s.ok()) return report_error(s.error());
-  if (o.format == "json") {
-    std::printf("%s\n", to_json(*profile).dump(2).c_str());
-  } else {
-    std::printf("%s", render_calibration_text(*profile, path).c_str());
-  }
+  const std::string text = o.format == "json" ? to_json(*profile).dump(2) + "\n"
+                                              : render_calibration_text(*profile, path);
+  if (auto st = write_output("", text); !st.ok()) return report_error(st.error());
   // The profile is kept either way; a run where no requested backend measured anything failed.
   const std::size_t failed = failed_backends(*profile, o.settings.backends).size();
   if (!o.settings.backends.empty() && failed == o.settings.backends.size()) {

@@ -43,6 +43,7 @@ int run(const HistoryOptions& o) {
   const auto trends = history_trends(*records);
   bool regressed = false;
   for (const auto& t : trends) regressed |= t.regression;
+  std::string text;
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& t : trends) {
@@ -60,10 +61,9 @@ int run(const HistoryOptions& o) {
                      {"regression", t.regression},
                      {"regression_reason", t.regression_reason}});
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    text = out.dump(2) + "\n";
   } else if (trends.empty()) {
-    std::printf("no validation runs recorded in %s (graphs validate appends them)\n",
-                store->path().c_str());
+    text = "no validation runs recorded in " + store->path() + " (graphs validate appends them)\n";
   } else {
     report::Table table({"hardware", "model", ">batch", "conversion", "precision", ">runs",
                          ">first error", ">latest error", ">latest measured", "regression"});
@@ -73,8 +73,9 @@ int run(const HistoryOptions& o) {
                      t.latest_measured_latency_s ? report::seconds(*t.latest_measured_latency_s) : "-",
                      t.regression ? "YES: " + t.regression_reason : ""});
     }
-    std::printf("%s", table.to_text().c_str());
+    text = table.to_text();
   }
+  if (auto st = write_output("", text); !st.ok()) return report_error(st.error());
   return regressed ? 1 : 0;
 }
 
