@@ -19,6 +19,11 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev -j"$(nproc)"
 ctest --preset dev -j"$(nproc)"
 
+echo "== fuzz (seeded mutations, fixed budget; an hour each: bench/fuzz.sh) =="
+./build/dev/graphs_fuzz protocol --seconds 20 --seed "${GRAPHS_FUZZ_SEED:-1}" --crash-dir build/fuzz-crashes
+./build/dev/graphs_fuzz importer tests/data/quantized/*.onnx --seconds 20 --seed "${GRAPHS_FUZZ_SEED:-1}" \
+  --crash-dir build/fuzz-crashes
+
 echo "== models and Python tests (pytest) =="
 bash scripts/python_env.sh
 bash scripts/install_package.sh .venv-dev

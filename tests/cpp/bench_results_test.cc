@@ -283,5 +283,27 @@ TEST(BenchResultsTest, ResultLineErrorsNameTheProblem) {
   }
 }
 
+// Found by graphs_fuzz protocol: a results line with an impossible time or count is refused when
+// read back (validate --measured), never scored.
+TEST(BenchResultsTest, ImpossibleNumbersInAResultLineAreRefused) {
+  const nlohmann::json base = {{"conversion", "EAGER"}, {"status", "ok"},
+                               {"latency", {{"median_s", 0.001}, {"count", 10}}}};
+  EXPECT_TRUE(ConversionResult::from_json(base).ok());
+  nlohmann::json bad = base;
+  bad["latency"]["median_s"] = -1e308;
+  auto r = ConversionResult::from_json(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("latency.median_s"), std::string::npos) << r.error().message();
+  bad = base;
+  bad["memory"] = {{"peak_rss_bytes", -5}};
+  EXPECT_FALSE(ConversionResult::from_json(bad).ok());
+  bad = base;
+  bad["cold_start"] = {{"convert_s", -1.0}};
+  EXPECT_FALSE(ConversionResult::from_json(bad).ok());
+  // done.peak_rss_bytes = -5 from a worker is a protocol error.
+  ConversionResult x;
+  EXPECT_THROW(read_done_message({{"type", "done"}, {"peak_rss_bytes", -5}}, x), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace graphs::bench

@@ -140,17 +140,12 @@ LineRead read_message(WorkerProcess& w, Clock::time_point deadline) {
     return r;
   }
   if (r.status != WorkerProcess::ReadStatus::kLine) return r;
-  if (json_depth(line) > kMaxJsonDepth) {
-    r.protocol_error = fmt::format("the worker wrote a message nested deeper than {} levels",
-                                   kMaxJsonDepth);
+  auto j = parse_worker_line(line);
+  if (!j.ok()) {
+    r.protocol_error = j.error().message();
     return r;
   }
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-    r.protocol_error = "the worker wrote a line that is not a protocol message: '" + clip(line) + "'";
-    return r;
-  }
-  r.message = std::move(j);
+  r.message = std::move(j).value();
   return r;
 }
 
@@ -161,6 +156,19 @@ std::string startup_hint(const std::vector<std::string>& argv) {
 }
 
 }  // namespace
+
+Result<json> parse_worker_line(const std::string& line) {
+  if (json_depth(line) > kMaxJsonDepth) {
+    return make_error(ErrorCode::kRuntimeError, "the worker wrote a message nested deeper than ",
+                      kMaxJsonDepth, " levels");
+  }
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
+    return make_error(ErrorCode::kRuntimeError,
+                      "the worker wrote a line that is not a protocol message: '", clip(line), "'");
+  }
+  return j;
+}
 
 json host_fingerprint() {
   json h;

@@ -25,6 +25,11 @@ namespace graphs::bench {
 
 inline constexpr int kWorkerProtocolVersion = 1;
 
+/// One line a worker wrote, as a protocol message: a JSON object with a string "type", nested at
+/// most 64 levels (deeper lines are refused before parsing). kRuntimeError naming what is wrong
+/// (the line clipped) otherwise. Pure; the orchestrator's only way in for worker output.
+Result<nlohmann::json> parse_worker_line(const std::string& line);
+
 struct ProgressEvent {
   std::string conversion;
   std::size_t index = 0;  // 1-based position in the run

@@ -272,6 +272,33 @@ Result<ConversionResult> ConversionResult::from_json(const json& j) {
   if (j.contains("latency_samples_s") && j["latency_samples_s"].is_array()) {
     r.samples_s = j["latency_samples_s"].get<std::vector<double>>();
   }
+  // A result line is read back to be scored: every time and count in it must be one.
+  auto time = [&](const char* what, double v) -> Status {
+    if (std::isfinite(v) && v >= 0) return ok_status();
+    return make_error(ErrorCode::kParseError, r.conversion, ": ", what, " = ", v, " is not a time");
+  };
+  if (r.latency) {
+    const LatencyStats& l = *r.latency;
+    for (const auto& [what, v] : {std::pair{"latency.min_s", l.min_s}, {"latency.mean_s", l.mean_s},
+                                  {"latency.median_s", l.median_s}, {"latency.p90_s", l.p90_s},
+                                  {"latency.p95_s", l.p95_s}, {"latency.p99_s", l.p99_s},
+                                  {"latency.max_s", l.max_s}, {"latency.stddev_s", l.stddev_s}}) {
+      GRAPHS_RETURN_IF_ERROR(time(what, v));
+    }
+  }
+  for (double v : r.samples_s) GRAPHS_RETURN_IF_ERROR(time("a latency sample", v));
+  for (const auto& [what, v] : {std::pair{"cold_start.load_s", r.load_s},
+                                {"cold_start.convert_s", r.convert_s},
+                                {"cold_start.first_call_s", r.first_call_s}}) {
+    if (v) GRAPHS_RETURN_IF_ERROR(time(what, *v));
+  }
+  for (const auto& [what, v] : {std::pair{"memory.peak_rss_bytes", r.peak_rss_bytes},
+                                {"memory.peak_gpu_memory_bytes", r.peak_gpu_memory_bytes}}) {
+    if (v && *v < 0) {
+      return make_error(ErrorCode::kParseError, r.conversion, ": ", what, " = ", *v, " is negative");
+    }
+  }
+  if (r.energy_j_per_call) GRAPHS_RETURN_IF_ERROR(time("energy_j_per_call", *r.energy_j_per_call));
   return r;
 }
 
