@@ -167,6 +167,47 @@ TEST_F(BenchCliTest, FlagsFormatsAndPathsAreCheckedBeforeAnyWork) {
   EXPECT_EQ(nowhere.err.find("results are appended"), std::string::npos) << "no work started";
 }
 
+// The seed tool's and Alma's command lines run, or get one line naming the replacement.
+TEST_F(BenchCliTest, SeedAndAlmaCommandLines) {
+  const Run simple = run("--model simple --tier 1 --output " + (dir_ / "ci_results.json").string());
+  EXPECT_EQ(simple.exit_status, 2);
+  EXPECT_NE(simple.err.find("seed tool's toy Conv-BN-ReLU"), std::string::npos) << simple.err;
+  EXPECT_EQ(std::count(simple.err.begin(), simple.err.end(), '\n'), 1) << simple.err;
+  // --model, --batch-size and --hardware GPU: the run is on cuda (the fake worker has none, so
+  // nothing is measured: a failure, said in one line).
+  const Run gpu = run("--model torchvision:resnet18 --tier 2 --hardware GPU --batch-size 1 -o " +
+                      (dir_ / "g.json").string());
+  EXPECT_EQ(gpu.exit_status, 1) << gpu.err;
+  EXPECT_NE(gpu.err.find("graphs: error: nothing was measured"), std::string::npos) << gpu.err;
+  const auto results = nlohmann::json::parse(slurp(dir_ / "g.json"));
+  EXPECT_EQ(results["header"]["settings"]["device"], "cuda") << results["header"].dump();
+  EXPECT_EQ(results["header"]["settings"]["batch"], 1);
+  const Run target = run("torchvision:resnet18 --tier 1 --hardware h100-sxm5-80gb");
+  EXPECT_EQ(target.exit_status, 2);
+  EXPECT_NE(target.err.find("takes GPU or CPU"), std::string::npos) << target.err;
+  // Alma's names: one with our meaning runs under our name (said once); others say why not.
+  const Run alma = run("torchvision:resnet18 --conversions COMPILE_TENSORRT --n-samples 3");
+  EXPECT_NE(alma.err.find("graphs: note: COMPILE_TENSORRT is TORCH_TENSORRT in graphs"),
+            std::string::npos)
+      << alma.err;
+  for (const std::string name : {"COMPILE_TVM", "COMPILE_OPENXLA", "COMPILE_ONNXRT",
+                                 "FP16+COMPILE_CUDAGRAPHS"}) {
+    const Run r = run("torchvision:resnet18 --conversions " + name);
+    EXPECT_EQ(r.exit_status, 2) << name;
+    EXPECT_NE(r.err.find(name + ": not supported: "), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+// A run that measures nothing fails, --tier included: every conversion unavailable here.
+TEST_F(BenchCliTest, NothingMeasuredIsAFailure) {
+  ::setenv("FAKE_MISSING", "torch,onnxruntime,openvino,onnx", 1);
+  const Run r = run("torchvision:resnet18 --tier 1");
+  ::unsetenv("FAKE_MISSING");
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("nothing was measured"), std::string::npos) << r.err;
+}
+
 // An upper-case extension is the same format.
 TEST_F(BenchCliTest, ExtensionIsCaseInsensitive) {
   const Run r = run("torchvision:resnet18 --conversions TEST_SLEEP --n-samples 3 -o " +

@@ -1,6 +1,8 @@
 // End-to-end tests of the `graphs` program: bad input is answered with exit status 2 and one
 // line on stderr naming what was wrong, never a crash; good input produces a report.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
@@ -299,6 +301,25 @@ TEST_F(CliTest, TpVerifyWithoutTorchIsOneLine) {
   EXPECT_NE(r.err.find("needs torch"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// -o's extension picks the format when --format is not given (analyze, inspect, validate).
+TEST_F(CliTest, OutputFormatFromTheExtension) {
+  const fs::path html = dir_ / "r.html", json = dir_ / "r.JSON";
+  ASSERT_EQ(run("analyze resnet18 --hardware t4 -o " + html.string()).exit_status, 0);
+  EXPECT_EQ(read_file(html).rfind("<!DOCTYPE html>", 0), 0u);
+  ASSERT_EQ(run("inspect resnet18 -o " + json.string()).exit_status, 0);
+  EXPECT_NO_THROW((void)nlohmann::json::parse(read_file(json)));
+  ASSERT_EQ(run("analyze resnet18 --hardware t4 --format md -o " + html.string()).exit_status, 0);
+  EXPECT_NE(read_file(html).rfind("<!DOCTYPE html>", 0), 0u);  // --format wins
+}
+
+// validate: the seed tool's models get one line naming what graphs runs instead.
+TEST_F(CliTest, ValidateSeedModels) {
+  expect_one_line_error(run("validate --model simple --output " + (dir_ / "report.json").string()),
+                        "seed tool's toy Conv-BN-ReLU");
+  expect_one_line_error(run("validate --model batch"), "--batch 1,8,32");
+  expect_one_line_error(run("validate resnet18 --batch 1,x"), "--batch takes sizes");
 }
 
 TEST_F(CliTest, UnknownZooNameSuggests) {

@@ -115,5 +115,31 @@ TEST(HistoryStoreTest, TrendFlagsANewFailure) {
   EXPECT_NE(trends[0].regression_reason.find("timeout"), std::string::npos);
 }
 
+// A model's zoo name and its PyTorch source are one model: --model finds both, one series.
+TEST(HistoryStoreTest, ZooNameAndSourceAreOneModel) {
+  auto store = HistoryStore::open(temp_db("twins.sqlite"));
+  ASSERT_TRUE(store.ok());
+  HistoryRecord a = record("EAGER", 1.0, 1.1);
+  HistoryRecord b = record("EAGER", 1.0, 1.2);
+  b.model = "torchvision:resnet18";
+  ASSERT_TRUE(store->append(a).ok());
+  ASSERT_TRUE(store->append(b).ok());
+  for (const std::string m : {"resnet18", "torchvision:resnet18"}) {
+    HistoryQuery q;
+    q.model = m;
+    auto rows = store->query(q);
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(rows->size(), 2u) << m;
+  }
+  auto all = store->query({});
+  ASSERT_TRUE(all.ok());
+  const auto trends = history_trends(*all);
+  ASSERT_EQ(trends.size(), 1u);
+  EXPECT_EQ(trends[0].runs, 2);
+  EXPECT_EQ(canonical_model("torchvision:resnet18"), "resnet18");
+  EXPECT_EQ(model_twin("resnet18"), "torchvision:resnet18");
+  EXPECT_EQ(model_twin("my.onnx"), "my.onnx");
+}
+
 }  // namespace
 }  // namespace graphs

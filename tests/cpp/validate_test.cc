@@ -105,6 +105,23 @@ TEST_F(ValidateTest, AFailingConversionStillRecordsTheOthers) {
   EXPECT_NE(text.find("within"), std::string::npos);
 }
 
+// --batch 1,8: each model at each batch, rows and the summary per batch.
+TEST_F(ValidateTest, BatchSweepValidatesEachBatch) {
+  ValidateSettings s = settings();
+  s.conversions = {"EAGER"};
+  s.batches = {1, 8};
+  auto report = run_validation(s, *registry_);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  ASSERT_EQ(report->rows.size(), 2u);
+  EXPECT_EQ(report->rows[0].batch, 1);
+  EXPECT_EQ(report->rows[1].batch, 8);
+  EXPECT_GT(*report->rows[1].predicted_latency_s, *report->rows[0].predicted_latency_s);
+  const auto summary = summarize_errors(report->rows);
+  bool per_batch = false;
+  for (const auto& e : summary) per_batch = per_batch || e["batch"] == 8;
+  EXPECT_TRUE(per_batch) << summary.dump();
+}
+
 // Earlier bench results are re-scored without a worker; a failed row stays a failed row.
 TEST_F(ValidateTest, MeasuredResultsAreScoredWithoutMeasuring) {
   const fs::path file = dir_ / "resnet18-b8.jsonl";

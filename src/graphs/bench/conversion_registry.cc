@@ -83,8 +83,31 @@ std::string trim(std::string_view s) {
 
 }  // namespace
 
+const std::map<std::string, std::string>& conversion_equivalents() {
+  static const std::map<std::string, std::string> m = {
+      // alma-torch runs torch_tensorrt through torch.compile(backend="tensorrt"): the same
+      // TensorRT engines as torch_tensorrt.compile.
+      {"COMPILE_TENSORRT", "TORCH_TENSORRT"},
+  };
+  return m;
+}
+
+const std::map<std::string, std::string>& unsupported_conversions() {
+  static const std::map<std::string, std::string> m = {
+      {"COMPILE_OPENXLA", "torch.compile with the OpenXLA backend needs torch_xla and an XLA "
+                          "device, which graphs does not drive"},
+      {"COMPILE_TVM", "Apache TVM's torch.compile backend has no wheel for this torch; "
+                      "ONNX_CPU or OPENVINO_CPU compile the exported graph instead"},
+      {"COMPILE_ONNXRT", "torch.compile's onnxrt backend is not a graphs conversion; ONNX_CPU "
+                         "(ONNX_GPU on CUDA) runs the exported model in ONNX Runtime"},
+      {"FP16+COMPILE_CUDAGRAPHS", "there is no fp16 CUDA-graphs conversion; COMPILE_CUDAGRAPHS "
+                                  "runs fp32 and FP16+EAGER fp16"},
+  };
+  return m;
+}
+
 Result<std::vector<const ConversionInfo*>> ConversionRegistry::resolve(
-    const std::vector<std::string>& raw) const {
+    const std::vector<std::string>& raw, std::vector<std::string>* notes) const {
   std::vector<std::string> names;
   for (const std::string& r : raw) {
     std::size_t start = 0;
@@ -105,7 +128,17 @@ Result<std::vector<const ConversionInfo*>> ConversionRegistry::resolve(
   std::vector<const ConversionInfo*> out;
   std::set<std::string> seen;
   std::string unknown;
-  for (const std::string& n : names) {
+  for (const std::string& typed : names) {
+    std::string n = typed;
+    if (auto eq = conversion_equivalents().find(typed); eq != conversion_equivalents().end()) {
+      n = eq->second;
+      if (notes) notes->push_back(typed + " is " + n + " in graphs");
+    }
+    if (auto no = unsupported_conversions().find(typed); no != unsupported_conversions().end()) {
+      if (!unknown.empty()) unknown += "; ";
+      unknown += typed + ": not supported: " + no->second;
+      continue;
+    }
     const ConversionInfo* c = find(n);
     if (c == nullptr) {
       if (!unknown.empty()) unknown += "; ";

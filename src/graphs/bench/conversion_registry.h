@@ -85,7 +85,11 @@ class ConversionRegistry {
   /// trimmed). Unknown names: kInvalidArgument naming every unknown one with its did-you-mean
   /// ("unknown conversion 'COMPILE_INDUCTOR'; did you mean COMPILE_INDUCTOR_DEFAULT, ...?").
   /// Duplicates are kept once. Empty list: kInvalidArgument.
-  Result<std::vector<const ConversionInfo*>> resolve(const std::vector<std::string>& names) const;
+  /// Other tools' names (alma-torch's; conversion_equivalents()) resolve to ours where the
+  /// meaning is the same, with a line in `notes` naming ours; names of conversions graphs does
+  /// not have are refused with the reason ("COMPILE_TVM: not supported: ...").
+  Result<std::vector<const ConversionInfo*>> resolve(const std::vector<std::string>& names,
+                                                     std::vector<std::string>* notes = nullptr) const;
 
   /// The conversions of a tier (1, 2 or 3) for a run on `device` from a source of `source` kind:
   /// every conversion whose tier on that device is ≤ `tier` and that applies to the source.
@@ -95,6 +99,13 @@ class ConversionRegistry {
  private:
   std::map<std::string, ConversionInfo> entries_;
 };
+
+/// Names other tools (alma-torch) use for conversions graphs has under another name, with the
+/// same meaning: {"COMPILE_TENSORRT", "TORCH_TENSORRT"}, ... (docs/migrating-from-alma.md).
+const std::map<std::string, std::string>& conversion_equivalents();
+
+/// Names of conversions other tools offer and graphs does not, with why and what to use instead.
+const std::map<std::string, std::string>& unsupported_conversions();
 
 /// True when GRAPHS_TEST_CONVERSIONS=1 is set.
 bool test_conversions_enabled();

@@ -1,5 +1,6 @@
 #include "graphs/bench/results.h"
 
+#include <map>
 #include <stdexcept>
 #include <algorithm>
 #include <cmath>
@@ -389,11 +390,27 @@ void read_done_message(const json& m, ConversionResult& r) {
 
 int exit_status_of(const std::vector<ConversionResult>& results) {
   int status = 0;
+  bool measured = false;
   for (const auto& r : results) {
     if (r.status == RunStatus::kInterrupted) return 130;
     if (!r.ok() && r.counts_for_exit) status = 1;
+    measured = measured || (r.ok() && !r.reference_only && r.latency.has_value());
   }
-  return status;
+  // A run that measured nothing (every conversion unavailable or failed, a --tier included)
+  // is a failure: a CI job must not pass with zero results.
+  return measured ? status : 1;
+}
+
+std::string nothing_measured_reason(const std::vector<ConversionResult>& results) {
+  for (const auto& r : results) {
+    if (r.ok() && !r.reference_only && r.latency.has_value()) return "";
+  }
+  std::map<std::string, int> by_status;
+  for (const auto& r : results) ++by_status[std::string(to_string(r.status))];
+  std::string what;
+  for (const auto& [s, n] : by_status) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + s;
+  return "nothing was measured (" + (what.empty() ? std::string("no conversion ran") : what) +
+         "); the reasons are in the results";
 }
 
 json BenchReport::to_json() const {

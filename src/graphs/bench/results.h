@@ -113,7 +113,12 @@ struct BenchReport {
 void read_done_message(const nlohmann::json& done, ConversionResult& r);
 
 /// Exit status of a run: 0 when every counted conversion is ok, 1 otherwise, 130 interrupted.
+/// 130 when interrupted; 1 when a requested conversion failed or when nothing was measured at
+/// all (every conversion unavailable or failed, --tier included); else 0.
 int exit_status_of(const std::vector<ConversionResult>& results);
+
+/// "" when some conversion was measured; else one line saying that nothing was, by status.
+std::string nothing_measured_reason(const std::vector<ConversionResult>& results);
 
 /// Text summary table: ok rows by median latency with the speedup over EAGER, then the rest with
 /// their reasons.

@@ -212,6 +212,12 @@ Result<ModelSource> parse_model(const std::string& text, const BenchSettings& se
                       "' has no PyTorch twin to benchmark; name one as hf:NAME, "
                       "package.module:factory or an .onnx file");
   }
+  if (text == "simple") {
+    return Error(ErrorCode::kInvalidArgument,
+                 "model 'simple' is the seed tool's toy Conv-BN-ReLU; graphs has none built in: "
+                 "benchmark torchvision:resnet18, or your own as package.module:factory with "
+                 "--input-shape");
+  }
   return Error(ErrorCode::kInvalidArgument,
                unknown_name_message("model", text, known) +
                    " (MODEL is torchvision:NAME, hf:NAME, package.module:factory, a .onnx file "
@@ -351,7 +357,7 @@ Result<ResolvedBench> resolve(const BenchSettings& s) {
       return Error(ErrorCode::kInvalidArgument,
                    "name the conversions (--conversions EAGER,ONNX_CPU) or a tier (--tier 1|2|3)");
     }
-    GRAPHS_ASSIGN_OR_RETURN(r.conversions, reg.resolve(s.conversions));
+    GRAPHS_ASSIGN_OR_RETURN(r.conversions, reg.resolve(s.conversions, &r.notes));
   }
 
   GRAPHS_ASSIGN_OR_RETURN(r.worker_argv, worker_command(s));

@@ -103,6 +103,7 @@ struct ResolvedBench {
   PhaseTimeouts timeouts;
   std::filesystem::path work_dir;
   std::filesystem::path jsonl_path;
+  std::vector<std::string> notes;  // for the user: another tool's conversion name resolved to ours
 };
 
 /// The one interpreter finder of every subprocess graphs starts (bench and validate workers,

@@ -9,6 +9,10 @@
 // predicted against measured per conversion (the `graphs validate` table, src/graphs/validate/
 // validate.h; default conversions EAGER,COMPILE_INDUCTOR_DEFAULT,ONNX_CPU), appended to the
 // history store. With --format json the output is {"analysis": ..., "validation": ...}.
+//
+// --branch then|else: the branch estimated through If nodes whose condition is unknown.
+// Data-dependent dims (shape_inference.h) and the notes of shape inference follow the text and
+// Markdown reports; with json and html they go to standard error.
 #include <chrono>
 #include <cstdio>
 
@@ -42,7 +46,7 @@ struct AnalyzeOptions {
   std::string mapper = "auto";
   std::string backend;
   bool cuda_graphs = false;
-  std::string format = "text";
+  std::string format;  // "" = from -o's extension, else text
   std::string output;
   bool per_kernel = false;
   bool per_node = false;
@@ -67,7 +71,9 @@ Result<ValidationReport> validate_model(const AnalyzeOptions& o, const HardwareR
   });
 }
 
-int run(const AnalyzeOptions& o) {
+int run(const AnalyzeOptions& options) {
+  AnalyzeOptions o = options;
+  o.format = format_for_output(o.format, o.output, {"text", "json", "md", "html"}, "text");
   const bool html = o.format == "html";  // graphs/report/html_report.h
   if (o.validate && html) {
     return report_error(make_error(ErrorCode::kInvalidArgument,
@@ -104,6 +110,18 @@ int run(const AnalyzeOptions& o) {
   ro.per_node = o.per_node;
   std::string text = html ? render_analysis_html(*analysis, *registry)
                           : render_analysis(*analysis, *format, ro);
+  // Data-dependent dims and shape-inference notes: after the report in text and Markdown, on
+  // standard error beside JSON and HTML.
+  const std::string notes = shape_inference_notes(analysis->model.graph);
+  if (!notes.empty()) {
+    if (o.format == "text") {
+      text += notes;
+    } else if (o.format == "md") {
+      text += "\n```" + notes + "```\n";
+    } else {
+      std::fprintf(stderr, "graphs: shape inference:%s", notes.c_str());
+    }
+  }
   int exit_status = 0;
   if (o.validate) {
     auto report = validate_model(o, *registry);
@@ -182,7 +200,7 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
                       "kernels with no engine overheads");
   cmd->add_flag("--per-kernel", opts->per_kernel, "list every fused kernel");
   cmd->add_flag("--per-node", opts->per_node, "list every node");
-  cmd->add_option("--format", opts->format, "text|json|md|html")->capture_default_str();
+  cmd->add_option("--format", opts->format, "text|json|md|html (default: from -o's extension, else text)");
   cmd->add_option("-o,--output", opts->output, "write the report to FILE instead of stdout");
   cmd->add_flag("--validate", opts->validate,
                 "also measure MODEL here (EAGER, COMPILE_INDUCTOR_DEFAULT, ONNX_CPU) and print "

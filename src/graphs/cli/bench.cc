@@ -40,6 +40,7 @@ struct BenchOptions {
   std::string format;
   bool list = false;
   bool quiet = false;
+  std::string hardware;  // the seed tool's --hardware GPU|CPU: where to run (--device)
 };
 
 Result<std::vector<int64_t>> parse_shape(const std::string& text) {
@@ -178,6 +179,16 @@ int run(BenchOptions& o) {
                                    {"--jsonl", o.settings.jsonl_path}}) {
     if (auto st = check_writable(flag, path); !st.ok()) return report_error(st.error());
   }
+  if (!o.hardware.empty()) {
+    std::string h = o.hardware;
+    for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (h != "gpu" && h != "cpu" && h != "cuda") {
+      return report_error(make_error(ErrorCode::kInvalidArgument, "bench --hardware takes GPU or CPU (where to run, as --device cuda|cpu), got '",
+                                     o.hardware, "'; prediction targets (",
+                                     o.hardware, ") are graphs analyze --hardware's"));
+    }
+    o.settings.device = h == "cpu" ? "cpu" : "cuda";
+  }
   if (o.list) return list_conversions(o, format == "json" ? "json" : "text");
   for (const std::string& s : o.input_shapes) {
     auto shape = parse_shape(s);
@@ -188,6 +199,7 @@ int run(BenchOptions& o) {
   if (format == "jsonl" && !o.output.empty() && o.output != "-") o.settings.jsonl_path = o.output;
   auto resolved = resolve(o.settings);
   if (!resolved.ok()) return report_error(resolved.error());
+  for (const auto& note : resolved->notes) std::fprintf(stderr, "graphs: note: %s\n", note.c_str());
   std::fprintf(stderr, "graphs: results are appended to %s\n", resolved->jsonl_path.c_str());
   install_interrupt_handlers();
   BenchReport report;
@@ -212,6 +224,9 @@ int run(BenchOptions& o) {
   else if (format == "md") st = write_output(o.output, render_markdown(report));
   if (!st.ok()) return report_error(st.error());
   if (report.exit_status == 130) std::fprintf(stderr, "graphs: interrupted\n");
+  if (const std::string why = nothing_measured_reason(report.results); !why.empty()) {
+    std::fprintf(stderr, "graphs: error: %s\n", why.c_str());
+  }
   return report.exit_status;
 }
 
@@ -223,16 +238,19 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
   auto* cmd = app.add_subcommand(
       "bench", "Benchmark MODEL through several backends ('conversions'), each in its own worker "
                "process: latency statistics, cold start, memory, output check");
-  cmd->add_option("model", s.model,
+  cmd->add_option("model,--model", s.model,
                   "torchvision:NAME, hf:NAME, package.module:factory, an .onnx file, or a zoo name "
                   "(resnet18, resnet50, mobilenet_v2, vit_b_16, bert-base, gpt2)");
   cmd->add_option("--conversions,-c", s.conversions, "conversion names, comma-separated (see --list-conversions)")
       ->delimiter(',');
   cmd->add_option("--tier", s.tier, "1 = EAGER + COMPILE_INDUCTOR_DEFAULT, 2 = deployment set, 3 = everything");
   cmd->add_option("--device", s.device, "cpu or cuda: where device-neutral conversions run")->capture_default_str();
-  cmd->add_option("--batch", s.batch, "batch size")
+  cmd->add_option("--batch,--batch-size", s.batch, "batch size")
       ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
       ->capture_default_str();
+  cmd->add_option("--hardware", opts->hardware,
+                  "GPU or CPU, as the seed tool's flag: the same as --device cuda|cpu (graphs bench "
+                  "measures on this machine; prediction targets are graphs analyze's)");
   cmd->add_option("--seq-len", s.seq_len, "sequence length of token inputs")
       ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
       ->capture_default_str();

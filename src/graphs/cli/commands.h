@@ -26,6 +26,11 @@ struct CommandResult {
 /// Prints "graphs: error: <message>" on stderr and returns the error's exit status.
 int report_error(const Error& error);
 
+/// The output format: `flag` (--format) when given, else the one of `known` that -o's extension
+/// names (case-insensitive; ".txt" is "text"), else `fallback`.
+std::string format_for_output(const std::string& flag, const std::string& output,
+                              const std::vector<std::string>& known, const std::string& fallback);
+
 /// HardwareRegistry::load_default, with its warnings printed as "graphs: warning: ..." lines.
 Result<HardwareRegistry> load_registry();
 
@@ -52,9 +57,13 @@ struct ModelOptions {
   int64_t batch = 1;
   int64_t seq_len = 128;
   std::vector<std::string> dims;  // NAME=N
+  std::string branch;             // If with an unknown condition: then|else ("": costlier)
 };
 void add_model_options(CLI::App& cmd, ModelOptions& options);
 /// Turns ModelOptions into DimBindings; error (kInvalidArgument) for a malformed NAME=N.
 Result<DimBindings> to_bindings(const ModelOptions& options);
+/// The data-dependent dims and shape-inference notes of an inferred graph as text ("" when
+/// none): printed by inspect after its table and by analyze on standard error.
+std::string shape_inference_notes(const Graph& graph);
 
 }  // namespace graphs::cli

@@ -89,7 +89,7 @@ void add_history_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--conversion", opts->query.conversion, "only this conversion");
   cmd->add_option("--limit", opts->query.limit, "most recent N records (0: all)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--db", opts->db, "history database (default: $GRAPHS_HISTORY_PATH or the cache)");
+  cmd->add_option("--db,--history-db", opts->db, "history database (default: $GRAPHS_HISTORY_PATH or the cache)");
   cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
   cmd->callback([opts, &result] { result.exit_status = run(*opts); });
 }

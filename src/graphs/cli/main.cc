@@ -2,6 +2,8 @@
 // Exit status: 0 ok, 1 the work ran but something failed, 2 bad input or usage.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -62,6 +64,16 @@ int report_error(const Error& error) {
   return exit_status(error);
 }
 
+std::string format_for_output(const std::string& flag, const std::string& output,
+                              const std::vector<std::string>& known, const std::string& fallback) {
+  if (!flag.empty()) return flag;
+  std::string ext = std::filesystem::path(output).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext.size() > 1) ext = ext.substr(1);
+  if (ext == "txt") ext = "text";
+  return std::find(known.begin(), known.end(), ext) != known.end() ? ext : fallback;
+}
+
 Result<HardwareRegistry> load_registry() {
   auto registry = HardwareRegistry::load_default();
   if (registry.ok()) {
@@ -117,13 +129,20 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
                  "size bound to symbolic sequence dims (token-id inputs' dim 1, names with 'seq')")
       ->check(CLI::Range(int64_t{1}, kMaxDimFlag))
       ->capture_default_str();
-  cmd.add_option("--dim", o.dims, "bind a named symbolic dim: --dim NAME=N (repeatable)");
+  cmd.add_option("--dim", o.dims,
+                 "bind a named symbolic dim, or a data-dependent one that inspect lists "
+                 "(nonzero_0, loop_0, ...): --dim NAME=N (repeatable)");
+  cmd.add_option("--branch", o.branch,
+                 "If nodes whose condition is unknown at analysis time: estimate the then or "
+                 "else branch (default: the costlier)")
+      ->check(CLI::IsMember({"then", "else"}));
 }
 
 Result<DimBindings> to_bindings(const ModelOptions& o) {
   DimBindings b;
   b.batch = o.batch;
   b.seq_len = o.seq_len;
+  b.branch = o.branch;
   for (const auto& d : o.dims) {
     const auto eq = d.find('=');
     int64_t size = 0;

@@ -17,6 +17,7 @@
 #include "graphs/validate/published_fit.h"
 #include "graphs/validate/validate.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 
@@ -27,14 +28,35 @@ struct ValidateOptions {
   std::vector<std::string> models;
   ValidateSettings settings;
   double timeout_s = 0;
-  std::string format = "text";
+  std::string format;  // "" = from -o's extension, else text
   std::string output;
   bool no_history = false;
   bool quiet = false;
   std::vector<std::string> graph_pairs;
   std::optional<std::string> published;  // --published [PATH]
   bool fit = false;                      // --fit: the numbers the fit part sets
+  std::vector<std::string> batches;      // --batch 1,8,32
 };
+
+// "1,8,32" (already split on commas) → batch sizes; kInvalidArgument naming a bad one.
+Result<std::vector<int64_t>> parse_batches(const std::vector<std::string>& items) {
+  std::vector<int64_t> out;
+  for (const auto& item : items) {
+    std::size_t used = 0;
+    int64_t v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty() || v < 1 || v > kMaxDimFlag) {
+      return make_error(ErrorCode::kInvalidArgument, "--batch takes sizes in [1, ", kMaxDimFlag,
+                        "], comma-separated (1,8,32); got '", item, "'");
+    }
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  return out;
+}
 
 // graphs validate --published [PATH]: every record of the corpus predicted and scored.
 int run_published(const ValidateOptions& o) {
@@ -67,6 +89,7 @@ int run_published(const ValidateOptions& o) {
 }
 
 int run(ValidateOptions& o) {
+  o.format = format_for_output(o.format, o.output, {"text", "json"}, "text");
   if (o.format != "text" && o.format != "json") {
     return report_error(make_error(ErrorCode::kInvalidArgument, "--format must be text or json, got '",
                                    o.format, "'"));
@@ -100,6 +123,20 @@ int run(ValidateOptions& o) {
                                      "' is not SOURCE=GRAPH"));
     }
     s.graphs[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  for (const auto& m : s.models) {
+    if (m == "simple" || m == "batch") {
+      return report_error(make_error(
+          ErrorCode::kInvalidArgument, "model '", m, "' is the seed tool's ",
+          m == "simple" ? "toy Conv-BN-ReLU; graphs validates resnet18 (or any zoo model with a "
+                          "PyTorch twin)"
+                        : "batch-size sweep; graphs runs it as graphs validate MODEL --batch 1,8,32"));
+    }
+  }
+  if (!o.batches.empty()) {
+    auto batches = parse_batches(o.batches);
+    if (!batches.ok()) return report_error(batches.error());
+    s.batches = *batches;
   }
   if (s.models.empty() && s.measured_files.empty()) {
     return report_error(make_error(ErrorCode::kInvalidArgument,
@@ -142,7 +179,7 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
   auto* cmd = app.add_subcommand(
       "validate", "predict and measure MODEL,... per conversion on this machine: error, speedups, "
                   "headroom; appends to the history");
-  cmd->add_option("models", opts->models,
+  cmd->add_option("models,--model", opts->models,
                   "zoo names with a PyTorch twin (resnet18, bert-base, ...), .onnx files, or "
                   "SOURCE=GRAPH (torchvision:densenet121=densenet121.onnx), comma-separated");
   cmd->add_option("--measured", opts->settings.measured_files,
@@ -162,7 +199,9 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
                   "conversion names (default EAGER,COMPILE_INDUCTOR_DEFAULT,ONNX_CPU)")
       ->delimiter(',');
   cmd->add_option("--hardware", opts->settings.hardware, "prediction target")->capture_default_str();
-  cmd->add_option("--batch", b.batch, "batch size")->capture_default_str();
+  cmd->add_option("--batch,--batch-size", opts->batches,
+                  "batch size, or several comma-separated (1,8,32): each model at each")
+      ->delimiter(',');
   cmd->add_option("--seq-len", b.seq_len, "sequence length of token inputs")->capture_default_str();
   cmd->add_option("--min-time", b.min_time_s, "measure at least this long (s)")->capture_default_str();
   cmd->add_option("--max-time", b.max_time_s, "measure at most this long (s)")->capture_default_str();
@@ -170,12 +209,12 @@ void add_validate_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--timeout", opts->timeout_s, "limit of every worker phase (s)");
   cmd->add_option("--threads", b.threads, "intra-op threads of each worker");
   cmd->add_option("--python", b.python, "Python interpreter of the workers");
-  cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
+  cmd->add_option("--format", opts->format, "text or json (default: from -o's extension, else text)");
   cmd->add_option("-o,--output", opts->output, "write the report to FILE");
   cmd->add_flag("--explain", opts->settings.explain,
                 "profile EAGER with the PyTorch profiler and break errors down by op class");
   cmd->add_flag("--no-history", opts->no_history, "do not append to the history store");
-  cmd->add_option("--history-db", opts->settings.history_path, "history database path");
+  cmd->add_option("--history-db,--db", opts->settings.history_path, "history database path");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress on stderr");
   cmd->callback([opts, &result] { result.exit_status = run(*opts); });
 }

@@ -1,5 +1,7 @@
 #include "graphs/history/history_store.h"
 
+#include "graphs/bench/settings.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <tuple>
 #include <utility>
 
+#include "graphs/bench/settings.h"
 #include "graphs/bench/statistics.h"
 
 namespace graphs {
@@ -180,12 +183,27 @@ Result<long long> HistoryStore::append(const HistoryRecord& r) {
   return static_cast<long long>(sqlite3_last_insert_rowid(db_));
 }
 
+std::string canonical_model(const std::string& model) {
+  for (const auto& [zoo, source] : bench::zoo_torch_sources()) {
+    if (model == source) return zoo;
+  }
+  return model;
+}
+
+std::string model_twin(const std::string& model) {
+  for (const auto& [zoo, source] : bench::zoo_torch_sources()) {
+    if (model == zoo) return source;
+    if (model == source) return zoo;
+  }
+  return model;
+}
+
 Result<std::vector<HistoryRecord>> HistoryStore::query(const HistoryQuery& q) const {
   std::string sql =
       "SELECT id, time_utc, git_commit, graphs_version, hardware_fingerprint, hardware_id, model, "
       "batch, seq_len, conversion, precision, predicted_latency_s, measured_latency_s, status, "
-      "detail FROM validation_runs WHERE (?1 = '' OR model = ?1) AND (?2 = '' OR hardware_id = "
-      "?2) AND (?3 = '' OR conversion = ?3) ORDER BY id DESC";
+      "detail FROM validation_runs WHERE (?1 = '' OR model = ?1 OR model = ?4) AND (?2 = '' OR "
+      "hardware_id = ?2) AND (?3 = '' OR conversion = ?3) ORDER BY id DESC";
   if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
   Statement st;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.stmt, nullptr) != SQLITE_OK) {
@@ -194,6 +212,7 @@ Result<std::vector<HistoryRecord>> HistoryStore::query(const HistoryQuery& q) co
   bind_text(st.stmt, 1, q.model);
   bind_text(st.stmt, 2, q.hardware_id);
   bind_text(st.stmt, 3, q.conversion);
+  bind_text(st.stmt, 4, model_twin(q.model));
   std::vector<HistoryRecord> out;
   int rc = 0;
   while ((rc = sqlite3_step(st.stmt)) == SQLITE_ROW) {
@@ -226,7 +245,8 @@ std::vector<HistoryTrend> history_trends(const std::vector<HistoryRecord>& recor
   std::map<Key, std::vector<const HistoryRecord*>> series;
   std::vector<Key> order;
   for (const auto& r : records) {
-    Key k{r.hardware_fingerprint, r.model, r.batch, r.seq_len, r.conversion, r.precision};
+    Key k{r.hardware_fingerprint, canonical_model(r.model), r.batch, r.seq_len, r.conversion,
+          r.precision};
     auto [it, inserted] = series.try_emplace(k);
     if (inserted) order.push_back(k);
     it->second.push_back(&r);

@@ -41,7 +41,7 @@ struct HistoryRecord {
 };
 
 struct HistoryQuery {
-  std::string model;        // "" = any
+  std::string model;        // "" = any; a zoo name or its PyTorch source finds both
   std::string hardware_id;  // "" = any
   std::string conversion;   // "" = any
   int limit = 0;            // most recent N records (0 = all), returned oldest first
@@ -98,7 +98,14 @@ class HistoryStore {
   std::string path_;
 };
 
-/// Groups `records` (oldest first) into series and flags regressions of the latest run.
+/// The key a model's runs share: a PyTorch source with a zoo twin ("torchvision:resnet18") is
+/// its zoo name ("resnet18"); any other name is itself.
+std::string canonical_model(const std::string& model);
+/// The other spelling of the same model (zoo name ↔ PyTorch source); the name itself when none.
+/// HistoryQuery::model matches both.
+std::string model_twin(const std::string& model);
+
+/// Groups `records` (oldest first) into series (a model's zoo name and source are one series) and flags regressions of the latest run.
 std::vector<HistoryTrend> history_trends(const std::vector<HistoryRecord>& records,
                                          const TrendOptions& options = {});
 

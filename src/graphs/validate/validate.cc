@@ -299,7 +299,10 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
     }
   } else {
     if (s.models.empty()) return make_error(ErrorCode::kInvalidArgument, "no model to validate");
+    const std::vector<int64_t> batches =
+        s.batches.empty() ? std::vector<int64_t>{s.bench.batch} : s.batches;
     for (const auto& token : s.models) {
+     for (const int64_t batch : batches) {
       ModelRun run;
       const auto eq = token.find('=');
       const std::string source = eq == std::string::npos ? token : token.substr(0, eq);
@@ -320,11 +323,13 @@ Result<ValidationReport> run_validation(const ValidateSettings& s,
       b.work_dir.clear();
       b.model = source;
       b.profile_ops = s.explain;
+      b.batch = batch;
       GRAPHS_ASSIGN_OR_RETURN(auto r, bench::resolve(b));
       run.bench = std::move(r);
-      run.batch = s.bench.batch;
+      run.batch = batch;
       run.seq_len = s.bench.seq_len;
       runs.push_back(std::move(run));
+     }
     }
   }
 

@@ -46,6 +46,8 @@ struct ValidateSettings {
   std::vector<std::string> conversions;  // bench conversion names
   std::string hardware = "host";         // prediction target
   bench::BenchSettings bench;            // timing settings; model/conversions are set per model
+  /// Batch sizes to validate each model at (a sweep); empty: bench.batch alone.
+  std::vector<int64_t> batches;
   /// Earlier `graphs bench` results (JSONL) to score instead of measuring; `models` is then
   /// unused.
   std::vector<std::string> measured_files;
