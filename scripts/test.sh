@@ -14,6 +14,12 @@ bash scripts/setup.sh
 echo "== layers (includes point down) =="
 bash scripts/check_layers.sh
 
+echo "== Python venv and generated fixtures =="
+bash scripts/python_env.sh
+# ONNX Runtime optimizer outputs of tiny transformers models (cached, never committed).
+GRAPHS_MS_FUSION_DIR=$(.venv-dev/bin/python tools/make_ms_fusion_fixtures.py)
+export GRAPHS_MS_FUSION_DIR GRAPHS_REQUIRE_MODELS=1
+
 echo "== C++ tests (GoogleTest) =="
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j"$(nproc)"
@@ -25,7 +31,6 @@ echo "== fuzz (seeded mutations, fixed budget; an hour each: bench/fuzz.sh) =="
   --crash-dir build/fuzz-crashes
 
 echo "== models and Python tests (pytest) =="
-bash scripts/python_env.sh
 bash scripts/install_package.sh .venv-dev
 models_dir=$(.venv-dev/bin/python tools/export_models.py --print-dir)
 .venv-dev/bin/python tools/export_models.py

@@ -827,17 +827,16 @@ TEST(OnnxImporterTest, CycleIsInvalid) {
   EXPECT_TRUE(contains(graph.error().message(), "Relu node '")) << graph.error().message();
 }
 
-TEST(OnnxImporterTest, ControlFlowSubgraphIsUnsupported) {
+// Single subgraphs import (control_flow_test.cc); lists of subgraphs do not.
+TEST(OnnxImporterTest, SubgraphListAttributeIsUnsupported) {
   auto m = make_model(17);
   auto* g = m.mutable_graph();
   add_input(g, "cond", onnx::TensorProto::BOOL, {});
   auto* node = add_node(g, "If", {"cond"}, {"y"}, "cond_if");
-  for (const char* branch : {"then_branch", "else_branch"}) {
-    auto* a = node->add_attribute();
-    a->set_name(branch);
-    a->set_type(onnx::AttributeProto::GRAPH);
-    a->mutable_g()->set_name(branch);
-  }
+  auto* a = node->add_attribute();
+  a->set_name("branches");
+  a->set_type(onnx::AttributeProto::GRAPHS);
+  a->add_graphs()->set_name("then");
   add_output(g, "y");
   TempDir dir;
   const auto path = dir.write("if.onnx", m.SerializeAsString());
@@ -845,8 +844,8 @@ TEST(OnnxImporterTest, ControlFlowSubgraphIsUnsupported) {
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.error().code(), ErrorCode::kUnsupported);
   const auto& msg = graph.error().message();
-  EXPECT_TRUE(contains(msg, path + ": If node 'cond_if' (opset 17): control-flow subgraphs are "
-                                   "not supported")) << msg;
+  EXPECT_TRUE(contains(msg, path + ": If node 'cond_if' (opset 17): attribute 'branches': lists "
+                                   "of subgraphs are not supported")) << msg;
 }
 
 TEST(OnnxImporterTest, SparseTensorAttributeIsUnsupported) {

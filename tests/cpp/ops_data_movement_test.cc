@@ -174,8 +174,12 @@ TEST(DataMovementOpsTest, SliceAttributesBeforeOpset10AndUnknownStarts) {
   c.input("starts", DType::kInt64, {1});
   c.ints("ends", {1}, {4});
   c.node("Slice", "dyn", {"x", "starts", "ends"}, {"y"});
-  const std::string msg = infer_error(c);
-  EXPECT_TRUE(contains(msg, "Slice node 'dyn': slice starts is not known at analysis time")) << msg;
+  // Unknown starts: the sliced axis is a data-dependent dim, at most the axis size.
+  ASSERT_TRUE(c.infer().ok());
+  EXPECT_EQ(c.dims("y"), V{5});
+  ASSERT_EQ(c.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(c.g.data_dependent_dims[0].symbol, "slice_0");
+  EXPECT_EQ(c.g.data_dependent_dims[0].source, "upper bound");
 }
 
 TEST(DataMovementOpsTest, GatherNegativeIndicesAndContents) {
@@ -365,7 +369,10 @@ TEST(DataMovementOpsTest, ResizeWithSizes) {
   e.input("x", DType::kFloat32, {1, 1, 2, 2});
   e.input("sizes", DType::kInt64, {4});
   e.node("Resize", "dyn", {"x", "", "", "sizes"}, {"y"});
-  EXPECT_TRUE(contains(infer_error(e), "Resize node 'dyn': resize sizes is not known"));
+  // Unknown sizes: every axis is a data-dependent dim, assumed unchanged.
+  ASSERT_TRUE(e.infer().ok());
+  EXPECT_EQ(e.dims("y"), (V{1, 1, 2, 2}));
+  EXPECT_EQ(e.g.data_dependent_dims.size(), 4u);
 }
 
 TEST(DataMovementOpsTest, UpsampleScalesInputAndAttribute) {
@@ -414,12 +421,15 @@ TEST(DataMovementOpsTest, TopKOutputsAndCost) {
   EXPECT_TRUE(contains(infer_error(e), "TopK node 'too_many'"));
 }
 
-TEST(DataMovementOpsTest, NonZeroNeedsKnownContents) {
+TEST(DataMovementOpsTest, NonZeroCountIsDataDependentUnlessKnown) {
   GraphBuilder b(13);
   b.input("mask", DType::kBool, {4});
   b.node("NonZero", "nz", {"mask"}, {"y"});
-  const std::string msg = infer_error(b);
-  EXPECT_TRUE(contains(msg, "NonZero node 'nz': output shape depends on tensor contents")) << msg;
+  // Unknown contents: the count is a data-dependent dim, at most the element count.
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("y"), (V{1, 4}));
+  ASSERT_EQ(b.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(b.g.data_dependent_dims[0].symbol, "nonzero_0");
 
   GraphBuilder c(13);
   c.ints("m", {2, 2}, {0, 3, 1, 0});
@@ -429,7 +439,7 @@ TEST(DataMovementOpsTest, NonZeroNeedsKnownContents) {
   EXPECT_EQ(c.ints_of("y"), (V{0, 1, 1, 0}));
 }
 
-TEST(DataMovementOpsTest, CompressNeedsKnownCondition) {
+TEST(DataMovementOpsTest, CompressKeptCountIsDataDependentUnlessKnown) {
   GraphBuilder b(11);
   b.input("x", DType::kFloat32, {3, 4});
   b.ints("cond", {3}, {1, 0, 1}, DType::kBool);
@@ -443,8 +453,11 @@ TEST(DataMovementOpsTest, CompressNeedsKnownCondition) {
   c.input("x", DType::kFloat32, {3, 4});
   c.input("cond", DType::kBool, {3});
   c.node("Compress", "dyn", {"x", "cond"}, {"y"}, attrs({{"axis", int64_t{0}}}));
-  EXPECT_TRUE(contains(infer_error(c), "Compress node 'dyn': output shape depends on tensor "
-                                       "contents"));
+  // Unknown condition: the kept rows are a data-dependent dim, at most the axis size.
+  ASSERT_TRUE(c.infer().ok());
+  EXPECT_EQ(c.dims("y"), (V{3, 4}));
+  ASSERT_EQ(c.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(c.g.data_dependent_dims[0].symbol, "compress_0");
 }
 
 TEST(DataMovementOpsTest, ConcatRankMismatchNamesTheInput) {

@@ -89,14 +89,17 @@ TEST(ShapeOpsTest, ReshapeAllowZeroKeepsZeroAtOpset14) {
   EXPECT_TRUE(contains(msg, "cannot reshape")) << msg;
 }
 
-TEST(ShapeOpsTest, ReshapeUnknownTargetIsAnErrorNamingTheNode) {
+TEST(ShapeOpsTest, ReshapeUnknownTargetNamesItsDims) {
   GraphBuilder b(13);
   b.input("x", DType::kFloat32, {2, 3});
   b.input("target", DType::kInt64, {2});
   b.node("Reshape", "head_reshape", {"x", "target"}, {"y"});
-  const std::string msg = infer_error(b);
-  EXPECT_TRUE(contains(msg, "Reshape node 'head_reshape': target shape is not known at analysis "
-                            "time")) << msg;
+  // Unknown target: both dims are data-dependent; the last takes the element count.
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("y"), (V{1, 6}));
+  ASSERT_EQ(b.g.data_dependent_dims.size(), 2u);
+  EXPECT_EQ(b.g.data_dependent_dims[0].symbol, "reshape_0");
+  EXPECT_EQ(b.g.data_dependent_dims[0].node, "Reshape node 'head_reshape'");
 }
 
 TEST(ShapeOpsTest, ReshapeRejectsTwoMinusOnesAndWrongCount) {
@@ -274,14 +277,16 @@ TEST(ShapeOpsTest, RangeIntegerAndFloat) {
   EXPECT_TRUE(contains(infer_error(b), "Range node 'zero_step': delta is 0"));
 }
 
-TEST(ShapeOpsTest, RangeWithUnknownLimitIsAnError) {
+TEST(ShapeOpsTest, RangeWithUnknownLimitHasADataDependentLength) {
   GraphBuilder b(13);
   b.ints("s", {}, {0});
   b.input("l", DType::kInt64, {});
   b.ints("d", {}, {1});
   b.node("Range", "arange", {"s", "l", "d"}, {"r"});
-  const std::string msg = infer_error(b);
-  EXPECT_TRUE(contains(msg, "Range node 'arange': output shape depends on tensor contents")) << msg;
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("r"), V{1});  // no bound: assumed 1
+  ASSERT_EQ(b.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(b.g.data_dependent_dims[0].source, "assumed (no bound)");
 }
 
 TEST(ShapeOpsTest, EyeLikeDiagonal) {

@@ -15,7 +15,7 @@ double Characterization::arithmetic_intensity() const {
 }
 
 bool is_parameter(const Value& v) {
-  if (v.kind != ValueKind::kInitializer) return false;
+  if (v.kind != ValueKind::kInitializer && !v.constant_weight) return false;
   const auto n = v.type.numel();
   if (!n) return false;
   if (is_floating(v.type.dtype)) return *n > 1;
@@ -30,20 +30,75 @@ bool is_running_statistic(const Node& node, std::size_t input) {
   return node.op_type == "BatchNormalization" && node.domain.empty() && (input == 3 || input == 4);
 }
 
-ParameterCount count_parameters(const Graph& graph) {
-  std::set<ValueId> statistics;
+namespace {
+
+bool default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// Whether `consumer` reads input `index` as a weight: any input of a conv, matmul or
+// normalization op, or the table of a Gather (an embedding).
+bool weight_position(const Node& consumer, std::size_t index) {
+  if (default_domain(consumer) && consumer.op_type == "Gather") return index == 0;
+  const OpSchema* s = OpRegistry::global().find(consumer.domain, consumer.op_type);
+  if (!s) return false;
+  return s->op_class == OpClass::kConv || s->op_class == OpClass::kMatMul ||
+         s->op_class == OpClass::kNormalization;
+}
+
+// Every graph of a model, the main one first, then bodies depth-first.
+void collect_graphs(const Graph& g, std::vector<const Graph*>& out) {
+  out.push_back(&g);
+  for (const Node& n : g.nodes) {
+    for (const auto& sub : n.subgraphs) collect_graphs(sub.graph, out);
+  }
+}
+
+}  // namespace
+
+void mark_constant_weights(Graph& graph) {
   for (const Node& node : graph.nodes) {
-    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
-      if (node.inputs[i] != kNoValue && is_running_statistic(node, i)) {
-        statistics.insert(node.inputs[i]);
+    if (!default_domain(node)) continue;
+    const bool constant = node.op_type == "Constant";
+    const bool filled = node.op_type == "ConstantOfShape" && !node.inputs.empty() &&
+                        node.inputs[0] != kNoValue && graph.value(node.inputs[0]).data;
+    if (!constant && !filled) continue;
+    for (ValueId out : node.outputs) {
+      if (out == kNoValue) continue;
+      Value& v = graph.value(out);
+      v.constant_weight = true;  // tentatively, to apply is_parameter's type rule
+      bool weight = is_parameter(v);
+      v.constant_weight = false;
+      if (!weight) continue;
+      bool feeds_weight_input = *v.type.numel() > kMaxConstElements;
+      for (NodeId c : v.consumers) {
+        const Node& consumer = graph.node(c);
+        for (std::size_t i = 0; i < consumer.inputs.size(); ++i) {
+          if (consumer.inputs[i] == out && weight_position(consumer, i)) feeds_weight_input = true;
+        }
       }
+      v.constant_weight = feeds_weight_input;
     }
   }
+}
+
+ParameterCount count_parameters(const Graph& graph) {
+  std::vector<const Graph*> graphs;
+  collect_graphs(graph, graphs);
   ParameterCount count;
-  for (ValueId id : std::set<ValueId>(graph.initializers.begin(), graph.initializers.end())) {
-    const Value& v = graph.value(id);
-    if (!is_parameter(v)) continue;
-    (statistics.count(id) ? count.buffers : count.parameters) += *v.type.numel();
+  for (const Graph* g : graphs) {
+    std::set<ValueId> statistics;
+    for (const Node& node : g->nodes) {
+      for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+        if (node.inputs[i] != kNoValue && is_running_statistic(node, i)) {
+          statistics.insert(node.inputs[i]);
+        }
+      }
+    }
+    for (std::size_t id = 0; id < g->values.size(); ++id) {
+      const Value& v = g->values[id];
+      if (!is_parameter(v)) continue;
+      (statistics.count(static_cast<ValueId>(id)) ? count.buffers : count.parameters) +=
+          *v.type.numel();
+    }
   }
   return count;
 }
@@ -63,79 +118,153 @@ bool is_free(const Graph& graph, const Node& node, OpClass op_class) {
   return any_output;
 }
 
+// The value an outer-scope reference stands for, looked up through the enclosing graphs
+// (`scopes`, outermost first); the value itself otherwise.
+const Value* definition(const Value* v, const std::vector<const Graph*>& scopes) {
+  for (auto it = scopes.rbegin(); it != scopes.rend() && v->kind == ValueKind::kOuterScope; ++it) {
+    const ValueId id = (*it)->find_value(v->name);
+    if (id != kNoValue) v = &(*it)->value(id);
+  }
+  return v;
+}
+
+class Characterizer {
+ public:
+  explicit Characterizer(const PrecisionMap& precision) : precision_(precision) {}
+
+  // `scopes`: the graphs enclosing `graph`, outermost first (empty for the main graph).
+  Result<Characterization> run(const Graph& graph, std::vector<const Graph*> scopes) {
+    Characterization ch;
+    ch.precision = precision_;
+    GRAPHS_ASSIGN_OR_RETURN(ch.order, graph.topological_order());
+    ch.nodes.resize(graph.nodes.size());
+    const auto& registry = OpRegistry::global();
+    const bool body = !scopes.empty();
+
+    for (NodeId id : ch.order) {
+      const Node& node = graph.node(id);
+      const OpSchema* schema = registry.find(node.domain, node.op_type);
+      if (!schema) {
+        return make_error(ErrorCode::kInternal, node.label(),
+                          ": no op rule (run infer_shapes first)");
+      }
+      NodeStats& s = ch.nodes[static_cast<std::size_t>(id)];
+      s.node = id;
+      s.op_class = schema->op_class;
+      s.pointwise = schema->pointwise || schema->op_class == OpClass::kElementwise ||
+                    schema->op_class == OpClass::kDataMovement;
+      s.free = is_free(graph, node, schema->op_class);
+
+      CostContext ctx{node, node.opset, {}, {}, precision_};
+      for (ValueId v : node.inputs) {
+        ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
+      }
+      for (ValueId v : node.outputs) {
+        const Value* val = v == kNoValue ? nullptr : &graph.value(v);
+        if (val && !val->type.is_static()) {
+          return make_error(ErrorCode::kInternal, node.label(), ": output '", val->name,
+                            "' has no static shape");
+        }
+        ctx.outputs.push_back(val);
+      }
+      for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
+        if (!ctx.inputs[i]) continue;
+        const Value* in = definition(ctx.inputs[i], scopes);
+        if (!is_parameter(*in)) continue;
+        // Running statistics are weights in memory but PyTorch buffers, not parameters.
+        const int64_t elements = is_running_statistic(node, i) ? 0 : *in->type.numel();
+        s.params += elements;
+        s.weight_bytes += ctx.bytes(in);
+        if (counted_.insert(in).second) {
+          ch.active_params += elements;
+          ch.active_weight_bytes += ctx.bytes(in);
+        }
+      }
+      if (s.free) continue;
+      s.cost = schema->cost(ctx);
+      ++ch.compute_nodes;
+      auto& cls = ch.by_class[s.op_class];
+      ++cls.nodes;
+      if (node.subgraphs.empty()) {
+        cls.macs += s.cost.macs;
+        cls.flops += s.cost.flops;
+        cls.bytes += s.cost.bytes_read + s.cost.bytes_written;
+      }
+      ch.activation_bytes += ctx.output_bytes();
+      if (!node.subgraphs.empty()) {
+        GRAPHS_RETURN_IF_ERROR(add_bodies(graph, scopes, id, s, ch));
+      }
+      ch.macs += s.cost.macs;
+      ch.flops += s.cost.flops;
+      ch.bytes_read += s.cost.bytes_read;
+      ch.bytes_written += s.cost.bytes_written;
+    }
+    if (!body) {
+      ch.params = count_parameters(graph).parameters;
+      std::vector<const Graph*> graphs;
+      collect_graphs(graph, graphs);
+      for (const Graph* g : graphs) {
+        for (const Value& v : g->values) {
+          if (is_parameter(v)) {
+            ch.weight_bytes += static_cast<double>(*v.type.numel()) *
+                               dtype_bits(precision_.map(v)) / 8.0;
+          }
+        }
+      }
+      for (ValueId v : graph.inputs) {
+        const auto b = graph.value(v).type.numel();
+        if (b) ch.activation_bytes += static_cast<double>(*b) *
+                                      dtype_bits(precision_.map(graph.value(v).type.dtype)) / 8.0;
+      }
+    }
+    return ch;
+  }
+
+ private:
+  // Characterizes the bodies of control-flow node `id` that run and adds their totals × runs.
+  Status add_bodies(const Graph& graph, const std::vector<const Graph*>& scopes, NodeId id,
+                    NodeStats& s, Characterization& ch) {
+    const Node& node = graph.node(id);
+    std::vector<const Graph*> inner = scopes;
+    inner.push_back(&graph);
+    for (const auto& sub : node.subgraphs) {
+      if (sub.runs <= 0) continue;
+      auto body = run(sub.graph, inner);
+      if (!body.ok()) {
+        return std::move(body).error().with_context(node.label() + ", " + sub.attribute);
+      }
+      const double runs = static_cast<double>(sub.runs);
+      s.cost.macs += runs * body->macs;
+      s.cost.flops += runs * body->flops;
+      s.cost.bytes_read += runs * body->bytes_read;
+      s.cost.bytes_written += runs * body->bytes_written;
+      // Parameters the body reads that nothing read before (shared set): the node's.
+      s.params += body->active_params;
+      s.weight_bytes += body->active_weight_bytes;
+      ch.active_params += body->active_params;
+      ch.active_weight_bytes += body->active_weight_bytes;
+      ch.compute_nodes += static_cast<int64_t>(runs) * body->compute_nodes;
+      ch.activation_bytes += runs * body->activation_bytes;
+      for (const auto& [cls, t] : body->by_class) {
+        auto& c = ch.by_class[cls];
+        c.nodes += static_cast<int64_t>(runs) * t.nodes;
+        c.macs += runs * t.macs;
+        c.flops += runs * t.flops;
+        c.bytes += runs * t.bytes;
+      }
+      ch.bodies.push_back(BodyStats{id, sub.attribute, sub.runs, std::move(body).value()});
+    }
+    return ok_status();
+  }
+
+  PrecisionMap precision_;
+  std::set<const Value*> counted_;
+};
+
 }  // namespace
 
 Result<Characterization> characterize(const Graph& graph, const PrecisionMap& precision) {
-  Characterization ch;
-  ch.precision = precision;
-  GRAPHS_ASSIGN_OR_RETURN(ch.order, graph.topological_order());
-  ch.nodes.resize(graph.nodes.size());
-  const auto& registry = OpRegistry::global();
-
-  std::set<ValueId> counted_params;
-  for (NodeId id : ch.order) {
-    const Node& node = graph.node(id);
-    const OpSchema* schema = registry.find(node.domain, node.op_type);
-    if (!schema) {
-      return make_error(ErrorCode::kInternal, node.label(), ": no op rule (run infer_shapes first)");
-    }
-    NodeStats& s = ch.nodes[static_cast<std::size_t>(id)];
-    s.node = id;
-    s.op_class = schema->op_class;
-    s.pointwise = schema->pointwise || schema->op_class == OpClass::kElementwise ||
-                  schema->op_class == OpClass::kDataMovement;
-    s.free = is_free(graph, node, schema->op_class);
-
-    CostContext ctx{node, node.opset, {}, {}, precision};
-    for (ValueId v : node.inputs) ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
-    for (ValueId v : node.outputs) {
-      const Value* val = v == kNoValue ? nullptr : &graph.value(v);
-      if (val && !val->type.is_static()) {
-        return make_error(ErrorCode::kInternal, node.label(), ": output '", val->name,
-                          "' has no static shape");
-      }
-      ctx.outputs.push_back(val);
-    }
-    for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
-      const Value* in = ctx.inputs[i];
-      if (!in || !is_parameter(*in)) continue;
-      // Running statistics are weights in memory but PyTorch buffers, not parameters.
-      const int64_t elements = is_running_statistic(node, i) ? 0 : *in->type.numel();
-      s.params += elements;
-      s.weight_bytes += ctx.bytes(in);
-      const ValueId vid = node.inputs[i];
-      if (counted_params.insert(vid).second) {
-        ch.active_params += elements;
-        ch.active_weight_bytes += ctx.bytes(in);
-      }
-    }
-    if (s.free) continue;
-    s.cost = schema->cost(ctx);
-    ++ch.compute_nodes;
-    ch.macs += s.cost.macs;
-    ch.flops += s.cost.flops;
-    ch.bytes_read += s.cost.bytes_read;
-    ch.bytes_written += s.cost.bytes_written;
-    ch.activation_bytes += ctx.output_bytes();
-    auto& cls = ch.by_class[s.op_class];
-    ++cls.nodes;
-    cls.macs += s.cost.macs;
-    cls.flops += s.cost.flops;
-    cls.bytes += s.cost.bytes_read + s.cost.bytes_written;
-  }
-  ch.params = count_parameters(graph).parameters;
-  for (ValueId id : std::set<ValueId>(graph.initializers.begin(), graph.initializers.end())) {
-    const Value& v = graph.value(id);
-    if (is_parameter(v)) {
-      ch.weight_bytes += static_cast<double>(*v.type.numel()) * dtype_bits(precision.map(v)) / 8.0;
-    }
-  }
-  for (ValueId v : graph.inputs) {
-    const auto b = graph.value(v).type.numel();
-    if (b) ch.activation_bytes += static_cast<double>(*b) *
-                                  dtype_bits(precision.map(graph.value(v).type.dtype)) / 8.0;
-  }
-  return ch;
+  return Characterizer(precision).run(graph, {});
 }
 
 }  // namespace graphs

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "graphs/analysis/characterize.h"
+#include "graphs/analysis/shape_inference_internal.h"
 #include "graphs/common/suggest.h"
 #include "graphs/ops/op_registry.h"
 
@@ -16,18 +18,173 @@ bool is_seq_name(const std::string& name) {
   return lower.find("seq") != std::string::npos || lower.find("sequence") != std::string::npos;
 }
 
+// A tensor with no elements has known contents: none. (An empty `axes` input is a list.)
+void know_empty(Value& v) {
+  if (v.data || !v.type.is_static()) return;
+  const auto n = v.type.numel();
+  if (!n || *n != 0) return;
+  v.data = is_floating(v.type.dtype) ? ConstData::of_floats({}) : ConstData::of_ints({});
+}
+
+Error unknown_op_error(const Node& node, const OpRegistry& registry) {
+  const std::string domain = node.domain.empty() ? "ai.onnx" : node.domain;
+  std::string msg = node.label() + ": unknown op '" + node.op_type + "' (domain " + domain +
+                    ", opset " + std::to_string(node.opset) + ")";
+  const auto close = suggest(node.op_type, registry.names(), 3);
+  if (!close.empty()) {
+    msg += "; similar supported ops: ";
+    for (std::size_t i = 0; i < close.size(); ++i) msg += (i ? ", " : "") + close[i];
+  }
+  return Error(ErrorCode::kUnsupported, msg);
+}
+
 }  // namespace
+
+namespace detail {
+
+std::string InferSession::new_symbol(const std::string& op_type) {
+  std::string prefix;
+  for (char c : op_type) prefix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return prefix + "_" + std::to_string(next_index_[prefix]++);
+}
+
+std::optional<int64_t> InferSession::user_size(const std::string& symbol) const {
+  auto it = bindings_.named.find(symbol);
+  if (it == bindings_.named.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string InferSession::where() const {
+  std::string s;
+  for (const auto& scope : scopes_) s += scope + ": ";
+  return s;
+}
+
+int64_t InferSession::resolve(DataDependentDim dim, std::optional<int64_t> upper_bound,
+                              int64_t assumed) {
+  dim.node = where() + dim.node;
+  if (auto user = user_size(dim.symbol)) {
+    dim.size = *user;
+    dim.source = "bound by --dim";
+  } else if (upper_bound) {
+    dim.size = *upper_bound;
+    dim.source = "upper bound";
+  } else {
+    dim.size = assumed;
+    dim.source = "assumed (no bound)";
+  }
+  const int64_t size = dim.size;
+  dims_.push_back(std::move(dim));
+  return size;
+}
+
+void InferSession::record(DataDependentDim dim) {
+  dim.node = where() + dim.node;
+  dims_.push_back(std::move(dim));
+}
+
+void InferSession::rollback(const Mark& m) {
+  dims_.resize(std::min(dims_.size(), m.dims));
+  notes_.resize(std::min(notes_.size(), m.notes));
+  next_index_ = m.next_index;
+}
+
+bool is_data_dependent_symbol(const std::string& name) {
+  static const std::set<std::string> kPrefixes = {
+      "nonzero", "compress", "topk", "range", "reshape", "expand", "tile",
+      "pad",     "resize",   "slice", "constantofshape", "loop"};
+  const auto us = name.rfind('_');
+  if (us == std::string::npos || us == 0 || us + 1 >= name.size()) return false;
+  for (std::size_t i = us + 1; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  return kPrefixes.count(name.substr(0, us)) > 0;
+}
+
+Status InferSession::infer_graph(Graph& graph, const Graph* outer) {
+  if (outer != nullptr) {
+    for (Value& v : graph.values) {
+      if (v.kind != ValueKind::kOuterScope) continue;
+      const ValueId src = outer->find_value(v.name);
+      if (src == kNoValue) {
+        return make_error(ErrorCode::kInvalidArgument, "outer-scope value '", v.name,
+                          "' is not defined by the enclosing graph");
+      }
+      const Value& from = outer->value(src);
+      v.type = from.type;
+      v.data = from.data;
+    }
+  }
+  for (ValueId id : graph.inputs) know_empty(graph.value(id));
+  for (ValueId id : graph.initializers) know_empty(graph.value(id));
+
+  GRAPHS_ASSIGN_OR_RETURN(const auto order, graph.topological_order());
+  const auto& registry = OpRegistry::global();
+  for (NodeId id : order) {
+    const Node& node = graph.node(id);
+    const OpSchema* schema = registry.find(node.domain, node.op_type);
+    if (!schema) return unknown_op_error(node, registry);
+
+    Result<std::vector<InferredOutput>> outputs = std::vector<InferredOutput>{};
+    if (!node.subgraphs.empty()) {
+      outputs = infer_control_flow(*this, graph, id);
+    } else {
+      InferContext ctx{node, node.opset, {}};
+      for (ValueId v : node.inputs) {
+        ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
+      }
+      outputs = schema->infer(ctx);
+      if (!outputs.ok()) {
+        if (auto fallback = infer_data_dependent(*this, graph, ctx)) outputs = std::move(*fallback);
+      }
+    }
+    if (!outputs.ok()) return std::move(outputs).error();
+    // Optional outputs a rule does not produce stay untyped only if unused.
+    for (std::size_t i = 0; i < node.outputs.size(); ++i) {
+      const ValueId out = node.outputs[i];
+      if (out == kNoValue) continue;
+      if (i >= outputs->size()) {
+        Value& v = graph.value(out);
+        if (!v.consumers.empty() || v.is_graph_output) {
+          return make_error(ErrorCode::kUnsupported, node.label(), ": output ", i, " ('", v.name,
+                            "') is used but this op's rule does not produce it");
+        }
+        continue;
+      }
+      auto& inferred = (*outputs)[i];
+      Value& v = graph.value(out);
+      v.type = std::move(inferred.type);
+      if (inferred.data && static_cast<int64_t>(inferred.data->size()) <= kMaxConstElements) {
+        v.data = std::move(inferred.data);
+      }
+      if (!v.type.is_static()) {
+        return make_error(ErrorCode::kShapeError, node.label(), ": could not infer a static shape "
+                          "for output '", v.name, "' (got ", v.type.to_string(), ")");
+      }
+      know_empty(v);
+    }
+  }
+  mark_constant_weights(graph);
+  return ok_status();
+}
+
+}  // namespace detail
 
 Status bind_dims(Graph& graph, const DimBindings& b) {
   GRAPHS_CHECK_OR_RETURN(b.batch > 0, ErrorCode::kInvalidArgument,
                          "batch must be a positive integer, got ", b.batch);
   GRAPHS_CHECK_OR_RETURN(b.seq_len > 0, ErrorCode::kInvalidArgument,
                          "sequence length must be a positive integer, got ", b.seq_len);
+  GRAPHS_CHECK_OR_RETURN(b.branch.empty() || b.branch == "then" || b.branch == "else",
+                         ErrorCode::kInvalidArgument, "branch must be 'then' or 'else', got '",
+                         b.branch, "'");
   const auto symbols = graph.symbolic_dims();
   for (const auto& [name, size] : b.named) {
     GRAPHS_CHECK_OR_RETURN(size > 0, ErrorCode::kInvalidArgument, "dim ", name,
                            " must be a positive integer, got ", size);
-    if (std::find(symbols.begin(), symbols.end(), name) == symbols.end()) {
+    // A data-dependent symbol is only named during inference; infer_shapes checks those.
+    if (std::find(symbols.begin(), symbols.end(), name) == symbols.end() &&
+        !detail::is_data_dependent_symbol(name)) {
       return Error(ErrorCode::kInvalidArgument,
                    unknown_name_message("symbolic dim", name, symbols) +
                        " (the model's inputs have no dim of that name)");
@@ -74,52 +231,21 @@ Status bind_dims(Graph& graph, const DimBindings& b) {
   return ok_status();
 }
 
-Status infer_shapes(Graph& graph) {
-  GRAPHS_ASSIGN_OR_RETURN(const auto order, graph.topological_order());
-  const auto& registry = OpRegistry::global();
-  for (NodeId id : order) {
-    const Node& node = graph.node(id);
-    const OpSchema* schema = registry.find(node.domain, node.op_type);
-    if (!schema) {
-      const std::string domain = node.domain.empty() ? "ai.onnx" : node.domain;
-      std::string msg = node.label() + ": unknown op '" + node.op_type + "' (domain " + domain +
-                        ", opset " + std::to_string(node.opset) + ")";
-      const auto close = suggest(node.op_type, registry.names(), 3);
-      if (!close.empty()) {
-        msg += "; similar supported ops: ";
-        for (std::size_t i = 0; i < close.size(); ++i) msg += (i ? ", " : "") + close[i];
-      }
-      return Error(ErrorCode::kUnsupported, msg);
-    }
-    InferContext ctx{node, node.opset, {}};
-    for (ValueId v : node.inputs) {
-      ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
-    }
-    auto outputs = schema->infer(ctx);
-    if (!outputs.ok()) return std::move(outputs).error();
-    // Optional outputs a rule does not produce stay untyped only if unused.
-    for (std::size_t i = 0; i < node.outputs.size(); ++i) {
-      const ValueId out = node.outputs[i];
-      if (out == kNoValue) continue;
-      if (i >= outputs->size()) {
-        Value& v = graph.value(out);
-        if (!v.consumers.empty() || v.is_graph_output) {
-          return make_error(ErrorCode::kUnsupported, node.label(), ": output ", i, " ('", v.name,
-                            "') is used but this op's rule does not produce it");
-        }
-        continue;
-      }
-      auto& inferred = (*outputs)[i];
-      Value& v = graph.value(out);
-      v.type = std::move(inferred.type);
-      if (inferred.data && static_cast<int64_t>(inferred.data->size()) <= kMaxConstElements) {
-        v.data = std::move(inferred.data);
-      }
-      if (!v.type.is_static()) {
-        return make_error(ErrorCode::kShapeError, node.label(), ": could not infer a static shape "
-                          "for output '", v.name, "' (got ", v.type.to_string(), ")");
-      }
-    }
+Status infer_shapes(Graph& graph, const DimBindings& bindings) {
+  detail::InferSession session(bindings);
+  GRAPHS_RETURN_IF_ERROR(session.infer_graph(graph, nullptr));
+  graph.data_dependent_dims = session.dims();
+  graph.notes = session.notes();
+  // A --dim for a data-dependent symbol the model does not have is a typo, not a no-op.
+  std::vector<std::string> named;
+  for (const auto& d : graph.data_dependent_dims) named.push_back(d.symbol);
+  for (const auto& entry : bindings.named) {
+    const std::string& name = entry.first;
+    if (!detail::is_data_dependent_symbol(name)) continue;
+    if (std::find(named.begin(), named.end(), name) != named.end()) continue;
+    return Error(ErrorCode::kInvalidArgument,
+                 unknown_name_message("data-dependent dim", name, named) +
+                     " (--dim names a dim the analysis could not decide)");
   }
   return ok_status();
 }

@@ -1,4 +1,5 @@
-// graphs ops [--format text|md|json]: every registered op with its class and FLOPs convention.
+// graphs ops [--format text|md|json]: every registered (domain, op) with its class, the opset
+// versions it is supported at (OpRegistry::opset_range) and its FLOPs convention.
 #include <nlohmann/json.hpp>
 
 #include "graphs/cli/commands.h"
@@ -19,15 +20,20 @@ void add_ops_command(CLI::App& app, CommandResult& result) {
     if (*format == "json") {
       nlohmann::json a = nlohmann::json::array();
       for (const auto* s : ops) {
+        const OpsetRange r = OpRegistry::opset_range(*s);
+        nlohmann::json since = r.known() ? nlohmann::json(r.since) : nlohmann::json(nullptr);
+        nlohmann::json last = r.known() ? nlohmann::json(r.last) : nlohmann::json(nullptr);
         a.push_back({{"op_type", s->op_type}, {"domain", s->domain.empty() ? "ai.onnx" : s->domain},
-                     {"op_class", to_string(s->op_class)}, {"flops", s->flops_note}});
+                     {"op_class", to_string(s->op_class)}, {"opset_since", since},
+                     {"opset_last", last}, {"flops", s->flops_note}});
       }
       text = a.dump(2) + "\n";
     } else {
-      report::Table t({"op", "domain", "class", "FLOPs counted"});
+      report::Table t({"op", "domain", "class", "opsets", "FLOPs counted"});
       for (const auto* s : ops) {
         t.add_row({s->op_type, s->domain.empty() ? "ai.onnx" : s->domain,
-                   std::string(to_string(s->op_class)), s->flops_note});
+                   std::string(to_string(s->op_class)), OpRegistry::opset_range(*s).to_string(),
+                   s->flops_note});
       }
       text = *format == "md" ? t.to_markdown() : t.to_text();
     }

@@ -43,7 +43,8 @@ std::vector<std::string> suggest(std::string_view name, const std::vector<std::s
                                  std::size_t max_results) {
   const std::string key = lower(name);
   std::vector<std::pair<std::size_t, std::string>> scored;
-  const std::size_t limit = std::max<std::size_t>(2, key.size() / 3);
+  const std::size_t limit = std::max<std::size_t>(1, key.size() / 3);
+  const std::size_t half = (key.size() + 1) / 2;
   for (const auto& c : candidates) {
     const std::string lc = lower(c);
     if (!key.empty() && (lc.find(key) != std::string::npos || key.find(lc) != std::string::npos)) {
@@ -51,7 +52,8 @@ std::vector<std::string> suggest(std::string_view name, const std::vector<std::s
       continue;
     }
     const std::size_t d = edit_distance(key, lc);
-    if (d <= limit) scored.emplace_back(d, c);
+    const bool keeps_first_half = lc.size() >= half && lc.compare(0, half, key, 0, half) == 0;
+    if (d <= limit || (d <= 2 && keeps_first_half)) scored.emplace_back(d, c);
   }
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });

@@ -11,7 +11,10 @@ namespace graphs {
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// Up to `max_results` candidates closest to `name`: those containing `name` (or contained in it)
-/// first, then those within an edit distance of max(2, |name|/3), nearest first.
+/// first, then the close ones, nearest first. A candidate is close when at most a third of the
+/// name changes (edit distance ≤ max(1, |name|/3)), or when it differs by two edits but keeps the
+/// name's first half, as typos in short ids do ("fp61" → "fp16", "EAGRE" → "EAGER"). Two edits
+/// elsewhere in a short name are a different word, not a typo ("LSTM" is not "Sum").
 std::vector<std::string> suggest(std::string_view name, const std::vector<std::string>& candidates,
                                  std::size_t max_results = 3);
 

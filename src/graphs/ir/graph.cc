@@ -1,5 +1,6 @@
 #include "graphs/ir/graph.h"
 
+#include <map>
 #include <queue>
 #include <set>
 
@@ -112,6 +113,13 @@ std::string Node::label() const {
   return op_type + " node '" + name + "'";
 }
 
+const Subgraph* Node::subgraph(const std::string& attribute) const {
+  for (const auto& s : subgraphs) {
+    if (s.attribute == attribute) return &s;
+  }
+  return nullptr;
+}
+
 ValueId Graph::add_value(Value value) {
   if (value.name.empty()) {
     do {
@@ -149,6 +157,21 @@ Result<std::vector<NodeId>> Graph::topological_order() const {
       if (v != kNoValue && value(v).producer != kNoNode) ++pending[i];
     }
   }
+  // A node with subgraphs also waits for the producers of the outer-scope values they use.
+  std::map<ValueId, std::vector<NodeId>> implicit_consumers;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    std::set<ValueId> used;
+    for (const auto& sub : nodes[i].subgraphs) {
+      for (const auto& inner : sub.graph.values) {
+        if (inner.kind != ValueKind::kOuterScope) continue;
+        const ValueId v = find_value(inner.name);
+        if (v != kNoValue && value(v).producer != kNoNode && used.insert(v).second) {
+          ++pending[i];
+          implicit_consumers[v].push_back(static_cast<NodeId>(i));
+        }
+      }
+    }
+  }
   // Min-heap on node id keeps file order among ready nodes.
   std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -163,6 +186,11 @@ Result<std::vector<NodeId>> Graph::topological_order() const {
     for (ValueId v : node(n).outputs) {
       if (v == kNoValue) continue;
       for (NodeId c : value(v).consumers) {
+        if (--pending[static_cast<std::size_t>(c)] == 0) ready.push(c);
+      }
+      auto it = implicit_consumers.find(v);
+      if (it == implicit_consumers.end()) continue;
+      for (NodeId c : it->second) {
         if (--pending[static_cast<std::size_t>(c)] == 0) ready.push(c);
       }
     }

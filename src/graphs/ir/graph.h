@@ -10,6 +10,14 @@
 // Small tensors whose contents are known before running (initializers and Constant outputs of
 // up to kMaxConstElements elements, results of shape arithmetic) carry their contents in
 // `Value::data`, which is what lets Reshape/Slice/Expand shapes be inferred.
+//
+// Control flow: a Node may carry subgraphs (If's then_branch/else_branch, Loop's and Scan's
+// body), each a Graph of its own, owned by value. A subgraph's formal inputs are kGraphInput
+// values listed in its `inputs`; a name it uses that an enclosing graph defines is a kOuterScope
+// value of the same name (the importer adds one at every level between the use and the
+// definition, so each graph only looks one level up). The enclosing graph orders a node after
+// the producers of its subgraphs' outer-scope values (`topological_order`). Shape inference
+// (analysis/shape_inference.h) fills in subgraph types and each Subgraph's `runs`.
 #pragma once
 
 #include <cstdint>
@@ -103,8 +111,8 @@ struct TensorAttr {
   bool operator==(const TensorAttr& other) const = default;
 };
 
-/// An attribute value: int, float, string, their lists, or a tensor. Subgraph attributes are not
-/// representable (the importer rejects them with a clear error).
+/// An attribute value: int, float, string, their lists, or a tensor. Subgraph attributes (GRAPH)
+/// are held apart, in Node::subgraphs.
 using Attribute = std::variant<int64_t, double, std::string, std::vector<int64_t>,
                                std::vector<double>, std::vector<std::string>, TensorAttr>;
 
@@ -133,8 +141,9 @@ class Attributes {
 
 enum class ValueKind {
   kActivation,   // produced by a node
-  kGraphInput,   // fed by the caller at run time
+  kGraphInput,   // fed by the caller at run time (in a subgraph: a formal input of the body)
   kInitializer,  // a stored constant: weights, biases, shape constants
+  kOuterScope,   // subgraphs only: a value of an enclosing graph, referred to by its name
 };
 
 struct Value {
@@ -148,7 +157,12 @@ struct Value {
   std::optional<ConstData> data;
   /// Initializers: where the bytes live ("" = inside the model file; else the external file).
   std::string external_location;
+  /// A weight held by a Constant (or a ConstantOfShape of a constant shape) rather than an
+  /// initializer; set by shape inference (rule in analysis/characterize.h, is_parameter).
+  bool constant_weight = false;
 };
+
+struct Subgraph;
 
 struct Node {
   std::string name;
@@ -158,9 +172,26 @@ struct Node {
   std::vector<ValueId> inputs;      // kNoValue for an omitted optional input
   std::vector<ValueId> outputs;     // kNoValue for an omitted optional output
   Attributes attrs;
+  /// Control-flow bodies (If: then_branch and else_branch; Loop, Scan: body), in file order.
+  std::vector<Subgraph> subgraphs;
 
   /// "Conv node 'layer1.0.conv1'" — the prefix used for error context.
   std::string label() const;
+  /// The subgraph held by attribute `attribute`, or nullptr.
+  const Subgraph* subgraph(const std::string& attribute) const;
+};
+
+/// A dim whose size depends on tensor contents that are unknown at analysis time (NonZero's
+/// count, a Reshape to a computed shape, a Loop's trip count). Shape inference names it
+/// ("nonzero_0"), takes its size from a `--dim NAME=N` binding, else from the op's upper bound,
+/// else assumes a default, and records it here so reports can say which dims were guessed.
+struct DataDependentDim {
+  std::string symbol;  // "nonzero_0"
+  std::string node;    // label of the node whose output (or trip count) it is
+  std::string value;   // the output value's name; "" for a trip count
+  int64_t axis = -1;   // axis of `value`; -1 for a trip count
+  int64_t size = 0;    // the size the analysis used
+  std::string source;  // "bound by --dim", "upper bound", "assumed (no bound)"
 };
 
 class Graph {
@@ -196,9 +227,24 @@ class Graph {
   /// Names of symbolic dims appearing in graph inputs, in first-seen order.
   std::vector<std::string> symbolic_dims() const;
 
+  /// Filled by shape inference (main graph only): data-dependent dims, in the order they were
+  /// named, and one line per decision a reader should know of (the If branch an estimate takes).
+  std::vector<DataDependentDim> data_dependent_dims;
+  std::vector<std::string> notes;
+
  private:
   std::map<std::string, ValueId> by_name_;
   int64_t fresh_ = 0;
+};
+
+/// A control-flow body of a node, by value.
+struct Subgraph {
+  std::string attribute;  // "then_branch", "else_branch", "body"
+  Graph graph;
+  /// Executions of the body per execution of its node, as shape inference resolved them: a
+  /// Loop's trip count, a Scan's sequence length, 1 for the If branch an estimate takes and 0
+  /// for the other. -1 until resolved.
+  int64_t runs = -1;
 };
 
 }  // namespace graphs

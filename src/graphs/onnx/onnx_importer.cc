@@ -29,6 +29,8 @@ constexpr int kAttributeTypeField = 20;           // AttributeProto.type values 
 
 // Function calls nest at most this deep (a guard against runaway recursion through overloads).
 constexpr int kMaxInlineDepth = 64;
+// Subgraphs (If/Loop/Scan bodies) nest at most this deep.
+constexpr int kMaxSubgraphDepth = 64;
 
 std::string normalize_domain(const std::string& domain) {
   return domain == "ai.onnx" ? std::string() : domain;
@@ -115,11 +117,12 @@ class Importer {
     }
     read_opsets();
     GRAPHS_RETURN_IF_ERROR(read_functions());
-    reserve_names();
-    GRAPHS_RETURN_IF_ERROR(read_initializers());
-    GRAPHS_RETURN_IF_ERROR(read_inputs());
+    reserve_names(g);
+    GRAPHS_RETURN_IF_ERROR(read_initializers(g));
+    GRAPHS_RETURN_IF_ERROR(read_inputs(g, false));
     for (const auto& node : g.node()) GRAPHS_RETURN_IF_ERROR(emit(node, nullptr, 0));
-    GRAPHS_RETURN_IF_ERROR(read_outputs());
+    GRAPHS_RETURN_IF_ERROR(read_outputs(g));
+    GRAPHS_RETURN_IF_ERROR(capture_outer_values(/*main_graph=*/true));
     GRAPHS_RETURN_IF_ERROR(graph_.validate());
     return std::move(graph_);
   }
@@ -172,10 +175,9 @@ class Importer {
     return ok_status();
   }
 
-  // Names of the main graph, so that names made up for inlined values and unnamed nodes never
-  // collide with a name that appears later in the file.
-  void reserve_names() {
-    const auto& g = model_.graph();
+  // Names of the graph being read, so that names made up for inlined values and unnamed nodes
+  // never collide with a name that appears later in the file.
+  void reserve_names(const onnx::GraphProto& g) {
     for (const auto& vi : g.input()) reserved_values_.insert(vi.name());
     for (const auto& vi : g.output()) reserved_values_.insert(vi.name());
     for (const auto& t : g.initializer()) reserved_values_.insert(t.name());
@@ -187,8 +189,7 @@ class Importer {
     }
   }
 
-  Status read_initializers() {
-    const auto& g = model_.graph();
+  Status read_initializers(const onnx::GraphProto& g) {
     for (int i = 0; i < g.initializer_size(); ++i) {
       const auto& t = g.initializer(i);
       const std::string what = "initializer '" + t.name() + "'";
@@ -232,8 +233,9 @@ class Importer {
     return ok_status();
   }
 
-  Status read_inputs() {
-    for (const auto& vi : model_.graph().input()) {
+  // Graph inputs; a subgraph's formal inputs may lack a type (the node supplies it).
+  Status read_inputs(const onnx::GraphProto& g, bool subgraph) {
+    for (const auto& vi : g.input()) {
       const ValueId existing = graph_.find_value(vi.name());
       // Before IR version 4 every initializer is also listed as a graph input.
       if (existing != kNoValue && graph_.value(existing).kind == ValueKind::kInitializer) continue;
@@ -242,7 +244,13 @@ class Importer {
       if (existing != kNoValue) {
         return make_error(ErrorCode::kParseError, what, " is listed twice");
       }
-      GRAPHS_ASSIGN_OR_RETURN(TensorType type, input_type(vi, what));
+      TensorType type;
+      if (subgraph && (!vi.has_type() || (vi.type().has_tensor_type() &&
+                                          vi.type().tensor_type().elem_type() == 0))) {
+        type.rank_known = false;
+      } else {
+        GRAPHS_ASSIGN_OR_RETURN(type, input_type(vi, what));
+      }
       Value v;
       v.name = vi.name();
       v.type = std::move(type);
@@ -297,8 +305,8 @@ class Importer {
     return type;
   }
 
-  Status read_outputs() {
-    for (const auto& vi : model_.graph().output()) {
+  Status read_outputs(const onnx::GraphProto& g) {
+    for (const auto& vi : g.output()) {
       if (vi.name().empty()) {
         return make_error(ErrorCode::kParseError, "a graph output has no name");
       }
@@ -410,6 +418,14 @@ class Importer {
     node.domain = domain;
     node.opset = *opset;
     for (const auto* a : attrs) {
+      if (attribute_type(*a) == onnx::AttributeProto::GRAPH) {
+        auto body = import_subgraph(a->g(), depth);
+        if (!body.ok()) {
+          return std::move(body).error().with_context(context + ", " + a->name());
+        }
+        node.subgraphs.push_back(Subgraph{a->name(), std::move(body).value(), -1});
+        continue;
+      }
       auto value = convert_attribute(*a);
       if (!value.ok()) return std::move(value).error().with_context(context);
       node.attrs.set(a->name(), std::move(value).value());
@@ -488,6 +504,77 @@ class Importer {
     return ok_status();
   }
 
+  // Reads a control-flow body into a Graph of its own: its initializers, formal inputs, nodes
+  // (function calls inlined into it) and outputs; names it uses but does not define become
+  // kOuterScope values. The enclosing graph's state is set aside meanwhile.
+  Result<Graph> import_subgraph(const onnx::GraphProto& body, int depth) {
+    if (subgraph_depth_ >= kMaxSubgraphDepth) {
+      return make_error(ErrorCode::kUnsupported, "subgraphs nest more than ", kMaxSubgraphDepth,
+                        " deep");
+    }
+    Graph outer = std::move(graph_);
+    auto outer_values = std::move(reserved_values_);
+    auto outer_nodes = std::move(node_names_);
+    graph_ = Graph();
+    reserved_values_.clear();
+    node_names_.clear();
+    graph_.name = body.name();
+    graph_.producer = outer.producer;
+    graph_.opsets = opsets_;
+    ++subgraph_depth_;
+    Status status = [&]() -> Status {
+      reserve_names(body);
+      GRAPHS_RETURN_IF_ERROR(read_initializers(body));
+      GRAPHS_RETURN_IF_ERROR(read_inputs(body, true));
+      for (const auto& node : body.node()) GRAPHS_RETURN_IF_ERROR(emit(node, nullptr, depth));
+      GRAPHS_RETURN_IF_ERROR(read_outputs(body));
+      GRAPHS_RETURN_IF_ERROR(capture_outer_values(/*main_graph=*/false));
+      return graph_.validate();
+    }();
+    --subgraph_depth_;
+    Graph sub = std::move(graph_);
+    graph_ = std::move(outer);
+    reserved_values_ = std::move(outer_values);
+    node_names_ = std::move(outer_nodes);
+    if (!status.ok()) return std::move(status).error();
+    return sub;
+  }
+
+  // Marks the values of graph_ that nothing in it defines as kOuterScope, and gives graph_ an
+  // outer-scope value for every name its nodes' subgraphs take from further out. In the main
+  // graph such a name is an error.
+  Status capture_outer_values(bool main_graph) {
+    if (!main_graph) {
+      for (auto& v : graph_.values) {
+        if (v.kind == ValueKind::kActivation && v.producer == kNoNode) {
+          v.kind = ValueKind::kOuterScope;
+        }
+      }
+    }
+    std::vector<std::string> missing;
+    for (const auto& node : graph_.nodes) {
+      for (const auto& sub : node.subgraphs) {
+        for (const auto& inner : sub.graph.values) {
+          if (inner.kind != ValueKind::kOuterScope) continue;
+          if (graph_.find_value(inner.name) != kNoValue) continue;
+          if (main_graph) {
+            return make_error(ErrorCode::kInvalidArgument, node.label(), ": ", sub.attribute,
+                              " uses '", inner.name, "', which no enclosing graph defines");
+          }
+          missing.push_back(inner.name);
+        }
+      }
+    }
+    for (const auto& name : missing) {
+      if (graph_.find_value(name) != kNoValue) continue;
+      Value v;
+      v.name = name;
+      v.kind = ValueKind::kOuterScope;
+      graph_.add_value(std::move(v));
+    }
+    return ok_status();
+  }
+
   Result<Attribute> convert_attribute(const onnx::AttributeProto& a) {
     using A = onnx::AttributeProto;
     const std::string what = "attribute '" + a.name() + "'";
@@ -510,10 +597,10 @@ class Importer {
         }
         return Attribute(std::move(attr));
       }
-      case A::GRAPH:
+      case A::GRAPH:  // read by import_subgraph
       case A::GRAPHS:
-        return make_error(ErrorCode::kUnsupported, "control-flow subgraphs are not supported (",
-                          what, ")");
+        return make_error(ErrorCode::kUnsupported, what,
+                          ": lists of subgraphs are not supported");
       case A::TENSORS:
         return make_error(ErrorCode::kUnsupported, what, ": lists of tensors are not supported");
       case A::SPARSE_TENSOR:
@@ -537,6 +624,7 @@ class Importer {
   std::map<FunctionKey, FunctionDef> functions_;
   std::set<std::string> reserved_values_;
   std::set<std::string> node_names_;
+  int subgraph_depth_ = 0;
 };
 
 }  // namespace

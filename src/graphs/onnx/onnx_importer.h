@@ -9,6 +9,12 @@
 // is done and value_info is ignored: only graph inputs and initializers carry types
 // (analysis/shape_inference.h fills in the rest).
 //
+// Control flow: a GRAPH attribute (If's then_branch/else_branch, Loop's and Scan's body, nested
+// to any depth up to 64) becomes a Subgraph of its node (ir/graph.h), read like the main graph:
+// its initializers, its formal inputs (types optional: the node supplies them), nodes and
+// outputs. Names a body uses without defining are kOuterScope values; one that no enclosing
+// graph defines is an error.
+//
 // Weights: the bytes of large tensors are never decoded, and `import_onnx_file` does not even
 // keep them in memory (large tensor payloads are skipped while the file is read). External data
 // (TensorProto.data_location == EXTERNAL) is recorded in Value::external_location; only the
@@ -23,11 +29,12 @@
 //   kNotFound      the file (or a small tensor's external data file) does not exist
 //   kParseError    empty file, not protobuf / truncated ("not an ONNX model: ..."), no graph,
 //                  malformed tensors (data size not matching dims)
-//   kUnsupported   control-flow subgraphs (If/Loop/Scan), non-tensor graph inputs, sparse-tensor
+//   kUnsupported   lists of subgraphs (GRAPHS attributes), non-tensor graph inputs, sparse-tensor
 //                  and type-proto attributes, unknown data types, files over 2 GB
 //   kInvalidArgument  a directory given as the model; structural problems: a node domain missing
 //                  from opset_import, a node input that nothing produces, a cycle, a value
-//                  produced twice (Graph::validate), an attribute reference outside a function
+//                  produced twice (Graph::validate), an attribute reference outside a function,
+//                  a subgraph using a name no enclosing graph defines
 //   kIoError       a file that exists but cannot be read
 // `import_onnx_file` prefixes every message with the file's path; node errors read
 // "Conv node 'conv1' (opset 17): ...".

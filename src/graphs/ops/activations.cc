@@ -178,8 +178,9 @@ GRAPHS_REGISTER_OP(unary("Softplus", 3, "log(exp(x)+1): exp, add, log",
                          [](Floats x) { return softplus(x[0]); }));
 GRAPHS_REGISTER_OP(unary("Softsign", 3, "x/(1+|x|): abs, add, divide",
                          [](Floats x) { return x[0] / (1.0 + std::abs(x[0])); }));
-GRAPHS_REGISTER_OP(unary("Mish", 5, "x*tanh(softplus(x)): exp, add, log, tanh, multiply",
-                         [](Floats x) { return x[0] * std::tanh(softplus(x[0])); }));
+GRAPHS_REGISTER_OP(ops::since_opset(
+    18, unary("Mish", 5, "x*tanh(softplus(x)): exp, add, log, tanh, multiply",
+              [](Floats x) { return x[0] * std::tanh(softplus(x[0])); })));
 GRAPHS_REGISTER_OP(unary("HardSwish", 5,
                          "x*max(0, min(1, x/6+0.5)): multiply, add, min, max, multiply",
                          [](Floats x) { return x[0] * hard_sigmoid(x[0], 1.0 / 6.0, 0.5); }));
@@ -240,11 +241,11 @@ GRAPHS_REGISTER_OP(unary_with_attrs(
       });
     }));
 
-GRAPHS_REGISTER_OP(ops::elementwise_schema(
+GRAPHS_REGISTER_OP(ops::since_opset(20, ops::elementwise_schema(
     "Gelu", infer_gelu, gelu_cost,
     "approximate=\"none\": 5 per output element (0.5*x*(1+erf(x/sqrt2)): divide, erf, add, "
     "multiply, multiply); approximate=\"tanh\": 9 (0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))): "
-    "2 multiplies for x^3, multiply, add, multiply, tanh, add, multiply, multiply)"));
+    "2 multiplies for x^3, multiply, add, multiply, tanh, add, multiply, multiply)")));
 GRAPHS_REGISTER_OP(ops::elementwise_schema("PRelu", infer_prelu, ops::per_element_cost(2),
                               "2 per output element (x<0 ? slope*x : x: compare, multiply)"));
 

@@ -17,8 +17,8 @@ namespace graphs::ops {
 /// What a shape rule returns.
 using InferResult = Result<std::vector<InferredOutput>>;
 
-/// Newest ai.onnx opset whose semantics these rules know (RMSNormalization is opset 23).
-inline constexpr int kNewestOpset = 23;
+/// Newest ai.onnx opset whose semantics these rules know (op_registry.h).
+inline constexpr int kNewestOpset = kNewestOnnxOpset;
 
 /// The opset a rule applies: the node's own, or kNewestOpset when the graph did not say
 /// (opset 0: hand-built graphs such as zoo builders).

@@ -422,17 +422,17 @@ GRAPHS_REGISTER_OP(ops::elementwise_schema(
         [](Ints x) -> std::optional<int64_t> { return x[0] == 0; }, nullptr, DType::kBool)),
     ops::per_element_cost(1), "1 per output element (one logical op); output bool"));
 
-GRAPHS_REGISTER_OP(binary_op(
-    "BitwiseAnd", [](Ints x) -> std::optional<int64_t> { return x[0] & x[1]; }, nullptr));
-GRAPHS_REGISTER_OP(binary_op(
-    "BitwiseOr", [](Ints x) -> std::optional<int64_t> { return x[0] | x[1]; }, nullptr));
-GRAPHS_REGISTER_OP(binary_op(
-    "BitwiseXor", [](Ints x) -> std::optional<int64_t> { return x[0] ^ x[1]; }, nullptr));
-GRAPHS_REGISTER_OP(ops::elementwise_schema(
+GRAPHS_REGISTER_OP(ops::since_opset(18, binary_op(
+    "BitwiseAnd", [](Ints x) -> std::optional<int64_t> { return x[0] & x[1]; }, nullptr)));
+GRAPHS_REGISTER_OP(ops::since_opset(18, binary_op(
+    "BitwiseOr", [](Ints x) -> std::optional<int64_t> { return x[0] | x[1]; }, nullptr)));
+GRAPHS_REGISTER_OP(ops::since_opset(18, binary_op(
+    "BitwiseXor", [](Ints x) -> std::optional<int64_t> { return x[0] ^ x[1]; }, nullptr)));
+GRAPHS_REGISTER_OP(ops::since_opset(18, ops::elementwise_schema(
     "BitwiseNot",
     ops::pointwise_shape_fn(
         ops::unary_rule([](Ints x) -> std::optional<int64_t> { return ~x[0]; }, nullptr)),
-    ops::per_element_cost(1), kOneFlop));
+    ops::per_element_cost(1), kOneFlop)));
 GRAPHS_REGISTER_OP(ops::elementwise_schema("BitShift", infer_bit_shift, ops::per_element_cost(1),
                                 kOneFlop));
 

@@ -247,6 +247,7 @@ GRAPHS_REGISTER_OP(OpSchema{
       return compute_cost(ctx, 0, 4 * s.elements + 3 * s.rows);
     },
     .flops_note = "4 per element + 3 per normalised row",
+    .since_version = 23,
 });
 
 GRAPHS_REGISTER_OP(OpSchema{
@@ -269,6 +270,7 @@ GRAPHS_REGISTER_OP(OpSchema{
       return compute_cost(ctx, 0, 7 * ctx.numel(ctx.input(0)) + 4 * channel_groups(ctx, true));
     },
     .flops_note = "7 per element + 4 per (sample, group)",
+    .since_version = 18,
 });
 
 GRAPHS_REGISTER_OP(OpSchema{

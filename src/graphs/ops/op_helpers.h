@@ -38,4 +38,11 @@ OpCost data_movement_cost(const CostContext& ctx);
 /// Cost for metadata-only ops (views): nothing.
 OpCost zero_cost(const CostContext& ctx);
 
+/// `schema` with OpSchema::since_version set: for ops newer than the libonnx that
+/// OpRegistry::opset_range otherwise asks (`GRAPHS_REGISTER_OP(since_opset(18, binary_op(…)))`).
+inline OpSchema since_opset(int version, OpSchema schema) {
+  schema.since_version = version;
+  return schema;
+}
+
 }  // namespace graphs::ops

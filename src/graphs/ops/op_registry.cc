@@ -1,5 +1,9 @@
 #include "graphs/ops/op_registry.h"
 
+#include <onnx/defs/schema.h>
+
+#include <algorithm>
+
 namespace graphs {
 
 std::string_view to_string(OpClass c) {
@@ -94,6 +98,62 @@ std::vector<const OpSchema*> OpRegistry::all() const {
   std::vector<const OpSchema*> out;
   for (const auto& [key, schema] : schemas_) out.push_back(&schema);
   return out;
+}
+
+std::string OpsetRange::to_string() const {
+  if (!known()) return "?";
+  if (since == last) return std::to_string(since);
+  return std::to_string(since) + "–" + std::to_string(last);
+}
+
+namespace {
+
+// ONNX's version history of one ai.onnx op: its first since_version, and the since_version of
+// its newest version when that version only marks the op deprecated (Upsample-10, Scatter-11);
+// 0 otherwise. A deprecated older version replaced by a newer one (GroupNormalization-18 by 21)
+// does not end the op.
+struct OnnxHistory {
+  int first = 0;
+  int newest = 0;
+  bool newest_deprecated = false;
+  int removed_at() const { return newest_deprecated ? newest : 0; }
+};
+
+const std::map<std::string, OnnxHistory>& onnx_histories() {
+  static const std::map<std::string, OnnxHistory> histories = [] {
+    std::map<std::string, OnnxHistory> h;
+    for (const auto& s : onnx::OpSchemaRegistry::get_all_schemas_with_history()) {
+      if (!s.domain().empty() && s.domain() != "ai.onnx") continue;
+      OnnxHistory& e = h[s.Name()];
+      const int v = s.SinceVersion();
+      e.first = e.first == 0 ? v : std::min(e.first, v);
+      if (v > e.newest) {
+        e.newest = v;
+        e.newest_deprecated = s.Deprecated();
+      }
+    }
+    return h;
+  }();
+  return histories;
+}
+
+}  // namespace
+
+OpsetRange OpRegistry::opset_range(const OpSchema& schema) {
+  OpsetRange r{schema.since_version, schema.last_version};
+  if (!canonical_domain(schema.domain).empty()) {
+    if (r.since == 0) r.since = 1;
+    if (r.last == 0) r.last = std::max(r.since, 1);
+    return r;
+  }
+  const auto& histories = onnx_histories();
+  const auto it = histories.find(schema.op_type);
+  if (r.since == 0 && it != histories.end()) r.since = it->second.first;
+  if (r.last == 0) {
+    r.last = kNewestOnnxOpset;
+    if (it != histories.end() && it->second.removed_at() > 0) r.last = it->second.removed_at() - 1;
+  }
+  return r;
 }
 
 }  // namespace graphs

@@ -128,6 +128,24 @@ struct OpSchema {
   /// per-channel affine map): the fusion partitioner treats them like elementwise ops.
   /// Elementwise and data-movement ops are pointwise whatever this says.
   bool pointwise = false;
+  /// The versions of `domain`'s opset whose semantics these rules follow: from `since_version`
+  /// (the op's first ONNX version the rules read) to `last_version`. 0 = not stated here; see
+  /// `OpRegistry::opset_range` for how an unstated bound is derived.
+  int since_version = 0;
+  int last_version = 0;
+};
+
+/// Newest ai.onnx opset whose semantics the op rules know (RMSNormalization, Attention and
+/// RotaryEmbedding are opset 23).
+inline constexpr int kNewestOnnxOpset = 23;
+
+/// An inclusive range of opset versions; `since == 0` when unknown.
+struct OpsetRange {
+  int since = 0;
+  int last = 0;
+  bool known() const { return since > 0 && last >= since; }
+  /// "7–23", "10" for a single version, "?" when unknown.
+  std::string to_string() const;
 };
 
 class OpRegistry {
@@ -141,6 +159,13 @@ class OpRegistry {
   /// Every registered op as "op_type" (default domain) or "domain::op_type", sorted.
   std::vector<std::string> names() const;
   std::vector<const OpSchema*> all() const;
+
+  /// The opset versions a registered op is supported at. Stated bounds (OpSchema::since_version,
+  /// last_version) win. Otherwise, for ai.onnx: `since` is the op's first version in ONNX's own
+  /// schema registry (libonnx, onnx/defs) and `last` is kNewestOnnxOpset, or the version before
+  /// ONNX deprecated the op (Scatter: 9–10); an op libonnx does not know must state `since`.
+  /// Other domains (com.microsoft contrib ops) default to version 1 only.
+  static OpsetRange opset_range(const OpSchema& schema);
 
  private:
   std::map<std::pair<std::string, std::string>, OpSchema> schemas_;

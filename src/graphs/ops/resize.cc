@@ -183,7 +183,8 @@ constexpr const char* kResizeNote =
 
 GRAPHS_REGISTER_OP(OpSchema{"Resize", "", OpClass::kDataMovement, infer_resize, resize_cost,
                             kResizeNote});
+// Upsample-1 (height_scale/width_scale attributes) is not read: the rule starts at version 7.
 GRAPHS_REGISTER_OP(OpSchema{"Upsample", "", OpClass::kDataMovement, infer_upsample, resize_cost,
-                            kResizeNote});
+                            kResizeNote, /*pointwise=*/false, /*since_version=*/7});
 
 }  // namespace graphs::ops

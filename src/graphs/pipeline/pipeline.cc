@@ -119,7 +119,7 @@ Result<LoadedModel> load_model(const std::string& source, const DimBindings& dim
   m.parse_s = seconds_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   GRAPHS_RETURN_IF_ERROR(bind_dims(m.graph, dims));
-  GRAPHS_RETURN_IF_ERROR(infer_shapes(m.graph));
+  GRAPHS_RETURN_IF_ERROR(infer_shapes(m.graph, dims));
   m.infer_s = seconds_since(t1);
   return m;
 }
