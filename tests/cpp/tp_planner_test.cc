@@ -16,6 +16,7 @@
 
 #include "graphs/analysis/characterize.h"
 #include "graphs/pipeline/pipeline.h"
+#include "graphs/parallel/tp_json.h"
 #include "graphs/parallel/tp_planner.h"
 
 namespace graphs {
@@ -235,10 +236,10 @@ TEST(TpPlannerTest, RingAllReduceBytes) {
   EXPECT_NEAR(a.scaling_efficiency, 1.0 / (4 * (0.25 + a.comm_s)), 1e-12);
 }
 
-TEST(TpPlannerTest, JsonFollowsSchemaV1) {
+TEST(TpPlannerTest, JsonFollowsSchemaV2) {
   const TpPlan p = plan_for("gpt2", 4);
   const auto j = nlohmann::json::parse(tp_plan_to_json(p, nullptr, nullptr));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["world_size"], 4);
   EXPECT_EQ(j["model"], "gpt2");
   ASSERT_TRUE(j["layers"].is_array());
@@ -247,6 +248,7 @@ TEST(TpPlannerTest, JsonFollowsSchemaV1) {
   EXPECT_EQ(first["strategy"], "column");
   EXPECT_EQ(first["gather_output"], false);
   EXPECT_EQ(first["heads"], 12);
+  EXPECT_EQ(first["node"], "transformer.h.0.attn.c_attn.matmul");  // the graph node decided on
   EXPECT_EQ(j["layers"][1]["strategy"], "row");
   EXPECT_EQ(j["layers"][1]["input_is_parallel"], true);
   EXPECT_FALSE(j.contains("analysis"));
@@ -336,7 +338,7 @@ TEST(TpPlannerTest, CliJsonPlanWithAnalysis) {
       "--precision fp16 --format json");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["world_size"], 8);
   EXPECT_EQ(j["layers"].size(), 32u * 7 + 2);
   const auto& mem = j["analysis"]["memory"];

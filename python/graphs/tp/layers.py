@@ -1,4 +1,7 @@
-"""Tensor-parallel layers (Megatron-LM, Shoeybi et al., arXiv:1909.08053) over torch.distributed.
+"""Tensor-parallel layers (Megatron-LM, Shoeybi et al., arXiv:1909.08053) over torch.distributed:
+linears and embeddings as in Megatron, and the same column → row pairing on convolution
+channels (ColumnParallelConv2d → ChannelParallelBatchNorm2d / ChannelParallelConv2d →
+RowParallelConv2d).
 
 Every layer holds only this rank's shard of the original weight and can rebuild a full tensor
 in the original module's layout from a shard-shaped one (`unshard`, a collective: every rank
@@ -202,29 +205,106 @@ class VocabParallelEmbedding(nn.Module):
                 f"local ids [{self.vocab_start}, {self.vocab_end})")
 
 
-class ChannelParallelConv2d(nn.Module):
-    """Conv2d with output channels split (weight [C_out/N, C_in/groups, kh, kw]); the output is
-    all-gathered on the channel dimension so the next layer sees every channel."""
+def _conv2d_args(conv: nn.Conv2d) -> dict:
+    return dict(kernel_size=conv.kernel_size, stride=conv.stride, padding=conv.padding,
+                dilation=conv.dilation, padding_mode=conv.padding_mode)
 
-    def __init__(self, conv: nn.Conv2d, *, group=None):
-        super().__init__()
+
+class ColumnParallelConv2d(nn.Conv2d):
+    """Conv2d (groups 1) with output channels split: weight [C_out/N, C_in, kh, kw], bias
+    [C_out/N]. Input replicated (its gradient all-reduced in backward); output split on the
+    channel dimension unless `gather_output` (all-gather on dim 1)."""
+
+    def __init__(self, conv: nn.Conv2d, *, gather_output=False, group=None):
+        n, _ = _world(group)
         if conv.groups != 1:
-            raise ValueError("ChannelParallelConv2d supports groups=1 only")
-        if conv.padding_mode != "zeros":
-            raise ValueError("ChannelParallelConv2d supports padding_mode='zeros' only")
-        self.out_channels, self.group = conv.out_channels, group
-        self.stride, self.padding, self.dilation = conv.stride, conv.padding, conv.dilation
-        self.weight = nn.Parameter(_own_chunk(conv.weight.detach(), 0, group).clone())
-        self.bias = (None if conv.bias is None
-                     else nn.Parameter(_own_chunk(conv.bias.detach(), 0, group).clone()))
+            raise ValueError("ColumnParallelConv2d needs groups=1 (a grouped conv is 'channel')")
+        super().__init__(conv.in_channels, conv.out_channels // n, bias=conv.bias is not None,
+                         device=conv.weight.device, dtype=conv.weight.dtype, **_conv2d_args(conv))
+        self.full_out_channels, self.gather_output, self.group = conv.out_channels, gather_output, group
+        with torch.no_grad():
+            self.weight.copy_(_own_chunk(conv.weight.detach(), 0, group))
+            if conv.bias is not None:
+                self.bias.copy_(_own_chunk(conv.bias.detach(), 0, group))
 
     def forward(self, x):
-        x = copy_to_parallel_region(x, self.group)
-        y = F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
-        return gather_from_parallel_region(y, 1, self.group)
+        y = self._conv_forward(copy_to_parallel_region(x, self.group), self.weight, self.bias)
+        return gather_from_parallel_region(y, 1, self.group) if self.gather_output else y
 
     def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
         return _all_gather_cat(t, 0, self.group)
 
-    def extra_repr(self):
-        return f"out_channels={self.out_channels} (local {self.weight.shape[0]})"
+
+class RowParallelConv2d(nn.Conv2d):
+    """Conv2d (groups 1) with input channels split: weight [C_out, C_in/N, kh, kw]; the partial
+    outputs are all-reduced and the bias (whole) added once after. Input split on the channel
+    dimension when `input_is_parallel` (it follows a column conv), else split here."""
+
+    def __init__(self, conv: nn.Conv2d, *, input_is_parallel=True, group=None):
+        n, _ = _world(group)
+        if conv.groups != 1:
+            raise ValueError("RowParallelConv2d needs groups=1 (a grouped conv is 'channel')")
+        super().__init__(conv.in_channels // n, conv.out_channels, bias=conv.bias is not None,
+                         device=conv.weight.device, dtype=conv.weight.dtype, **_conv2d_args(conv))
+        self.full_in_channels, self.input_is_parallel, self.group = (
+            conv.in_channels, input_is_parallel, group)
+        with torch.no_grad():
+            self.weight.copy_(_own_chunk(conv.weight.detach(), 1, group))
+            if conv.bias is not None:
+                self.bias.copy_(conv.bias.detach())
+
+    def forward(self, x):
+        if not self.input_is_parallel:
+            x = scatter_to_parallel_region(x, 1, self.group)
+        y = reduce_from_parallel_region(self._conv_forward(x, self.weight, None), self.group)
+        return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        return _all_gather_cat(t, 1, self.group) if name == "weight" else t
+
+
+class ChannelParallelConv2d(nn.Conv2d):
+    """A grouped or depthwise Conv2d between a column and a row layer: input and output both
+    split on channels, each rank holding whole groups (groups/N of them), no communication:
+    weight [C_out/N, C_in/groups, kh, kw], bias [C_out/N]."""
+
+    def __init__(self, conv: nn.Conv2d, *, group=None):
+        n, _ = _world(group)
+        if conv.groups % n:
+            raise ValueError(f"ChannelParallelConv2d: {conv.groups} groups not divisible by "
+                             f"world size {n}")
+        super().__init__(conv.in_channels // n, conv.out_channels // n, groups=conv.groups // n,
+                         bias=conv.bias is not None, device=conv.weight.device,
+                         dtype=conv.weight.dtype, **_conv2d_args(conv))
+        self.group = group
+        with torch.no_grad():
+            self.weight.copy_(_own_chunk(conv.weight.detach(), 0, group))
+            if conv.bias is not None:
+                self.bias.copy_(_own_chunk(conv.bias.detach(), 0, group))
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        return _all_gather_cat(t, 0, self.group)
+
+
+class ChannelParallelBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d on a channel-split input (between a column and a row conv): this rank's
+    channels of weight, bias, running_mean and running_var; statistics are per channel, so no
+    communication, in training as in eval."""
+
+    def __init__(self, bn: nn.BatchNorm2d, *, group=None):
+        n, _ = _world(group)
+        super().__init__(bn.num_features // n, eps=bn.eps, momentum=bn.momentum, affine=bn.affine,
+                         track_running_stats=bn.track_running_stats,
+                         device=bn.running_mean.device if bn.running_mean is not None else None)
+        self.full_num_features, self.group = bn.num_features, group
+        self.train(bn.training)
+        with torch.no_grad():
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                src = getattr(bn, name)
+                if src is not None:
+                    getattr(self, name).copy_(_own_chunk(src.detach(), 0, group))
+            if bn.num_batches_tracked is not None:
+                self.num_batches_tracked.copy_(bn.num_batches_tracked)
+
+    def unshard(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        return _all_gather_cat(t, 0, self.group)

@@ -8,7 +8,8 @@
 //   throughput per device there: tokens per forward (or training step) / latency / N, the
 //   latency from `latency_at_batch(b)` (the single-device roofline forward at batch b) through
 //   analyze_tensor_parallel — so larger N buys memory for a larger batch (KV cache, activations)
-//   and pays in per-layer collectives.
+//   and pays in per-layer collectives. Each plan's split-work share (`split_work`) is taken at
+//   the requested batch and kept at the others.
 // Answers: the smallest N that fits at the requested batch, and the N with the best throughput
 // per device (ties: the smaller N), each with a one-line reason.
 #pragma once
@@ -48,11 +49,15 @@ struct TpSuggestion {
 
 /// Single-device roofline forward latency at a batch size (seconds); an error stops the search.
 using TpLatencyFn = std::function<Result<double>(int64_t batch)>;
+/// The share of the single-device time a plan splits (TpAnalysisOptions::split_work_fraction);
+/// plans at different N split different layers. Empty: options.split_work_fraction for all.
+using TpSplitWorkFn = std::function<double(const TpPlan& plan)>;
 
 Result<TpSuggestion> suggest_world_size(const Graph& graph, const std::string& model,
                                         const HardwareModel& hw, const TpPlanOptions& plan_options,
                                         const TpAnalysisOptions& options,
                                         const TpLatencyFn& latency_at_batch,
-                                        const TpSuggestOptions& suggest_options = {});
+                                        const TpSuggestOptions& suggest_options = {},
+                                        const TpSplitWorkFn& split_work = {});
 
 }  // namespace graphs
