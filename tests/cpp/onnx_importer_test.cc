@@ -329,6 +329,7 @@ TEST(OnnxImporterTest, SmallIntegerInitializersDecodeFromRawAndTypedFields) {
   add_initializer(g, "stripped", onnx::TensorProto::INT64, {5});  // weights removed: no data
   add_initializer(g, "i4", /*INT4, newer than onnx 1.12*/ 22, {3})
       ->set_raw_data(std::string("\x9f\x07", 2));
+  add_output(g, "scalar");  // a graph without outputs is refused
 
   auto graph = import_onnx_model(m, "");
   ASSERT_TRUE(graph.ok()) << graph.error().message();
@@ -361,6 +362,7 @@ TEST(OnnxImporterTest, NarrowFloatRawDataDecodes) {
   // float16 bit patterns in int32_data: 1.5.
   add_initializer(g, "h_typed", onnx::TensorProto::FLOAT16, {1})->add_int32_data(0x3E00);
   add_initializer(g, "f64", onnx::TensorProto::DOUBLE, {1})->add_double_data(0.125);
+  add_output(g, "f64");
 
   auto graph = import_onnx_model(m, "");
   ASSERT_TRUE(graph.ok()) << graph.error().message();
@@ -399,6 +401,7 @@ TEST(OnnxImporterTest, LargeInitializerHasTypeButNoContents) {
       ->set_raw_data(std::string(64 * 128 * 8, '\0'));
   add_initializer(g, "edge", onnx::TensorProto::INT8, {kMaxConstElements})
       ->set_raw_data(std::string(kMaxConstElements, '\x01'));
+  add_output(g, "edge");
 
   for (bool from_file : {false, true}) {
     SCOPED_TRACE(from_file ? "from file" : "in memory");
@@ -604,6 +607,7 @@ TEST(OnnxImporterTest, SparseInitializerHasDenseShape) {
   s->mutable_values()->add_dims(2);
   s->mutable_values()->add_float_data(1.0f);
   s->mutable_values()->add_float_data(2.0f);
+  add_output(m.mutable_graph(), "sparse_w");
   auto graph = import_onnx_model(m, "");
   ASSERT_TRUE(graph.ok()) << graph.error().message();
   const auto& w = value_named(*graph, "sparse_w");

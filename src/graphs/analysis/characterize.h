@@ -108,10 +108,18 @@ struct ParameterCount {
   int64_t parameters = 0;  // elements
   int64_t buffers = 0;     // elements of floating running statistics
 };
+/// Saturates at INT64_MAX when a sum does not fit int64 (count_parameters_checked says so).
 ParameterCount count_parameters(const Graph& graph);
+/// count_parameters, with an error (kInvalidArgument) naming the value at which a sum stops
+/// fitting int64.
+Result<ParameterCount> count_parameters_checked(const Graph& graph);
 
-/// Requires inferred, static shapes (run infer_shapes first). Error (kInternal) if a node's op
-/// is unregistered or a shape is not static.
+/// Requires inferred, static shapes (run infer_shapes first). Counts are exact: element and
+/// parameter counts are int64 and checked, never wrapped.
+/// Errors: kInvalidArgument when a tensor holds more than kMaxTensorBits bits
+/// (Graph::check_value_sizes, naming the node) or an int64 sum (parameters, kernel launches of a
+/// body × its runs) does not fit; kInternal if a node's op is unregistered, a shape is not static,
+/// or a cost rule gives a negative, NaN or infinite figure (naming the node).
 Result<Characterization> characterize(const Graph& graph, const PrecisionMap& precision);
 
 }  // namespace graphs

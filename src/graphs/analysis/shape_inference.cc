@@ -90,15 +90,13 @@ void InferSession::rollback(const Mark& m) {
 }
 
 bool is_data_dependent_symbol(const std::string& name) {
-  static const std::set<std::string> kPrefixes = {
-      "nonzero", "compress", "topk", "range", "reshape", "expand", "tile",
-      "pad",     "resize",   "slice", "constantofshape", "loop"};
   const auto us = name.rfind('_');
   if (us == std::string::npos || us == 0 || us + 1 >= name.size()) return false;
   for (std::size_t i = us + 1; i < name.size(); ++i) {
     if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
   }
-  return kPrefixes.count(name.substr(0, us)) > 0;
+  const std::string prefix = name.substr(0, us);
+  return prefix == "loop" || has_data_dependent_rule(prefix);
 }
 
 Status InferSession::infer_graph(Graph& graph, const Graph* outer) {
@@ -134,7 +132,8 @@ Status InferSession::infer_graph(Graph& graph, const Graph* outer) {
         ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
       }
       outputs = schema->infer(ctx);
-      if (!outputs.ok()) {
+      // Only a failure for want of contents hands over: any other error in the inputs stands.
+      if (!outputs.ok() && is_contents_error(outputs.error())) {
         if (auto fallback = infer_data_dependent(*this, graph, ctx)) outputs = std::move(*fallback);
       }
     }
@@ -161,6 +160,9 @@ Status InferSession::infer_graph(Graph& graph, const Graph* outer) {
         return make_error(ErrorCode::kShapeError, node.label(), ": could not infer a static shape "
                           "for output '", v.name, "' (got ", v.type.to_string(), ")");
       }
+      // Refused here, at the node that makes it, so no later rule multiplies a wrapped count.
+      GRAPHS_RETURN_IF_ERROR(
+          check_tensor_size(v.type, node.label() + ": output '" + v.name + "'"));
       know_empty(v);
     }
   }
@@ -170,17 +172,82 @@ Status InferSession::infer_graph(Graph& graph, const Graph* outer) {
 
 }  // namespace detail
 
-Status bind_dims(Graph& graph, const DimBindings& b) {
-  GRAPHS_CHECK_OR_RETURN(b.batch > 0, ErrorCode::kInvalidArgument,
-                         "batch must be a positive integer, got ", b.batch);
-  GRAPHS_CHECK_OR_RETURN(b.seq_len > 0, ErrorCode::kInvalidArgument,
-                         "sequence length must be a positive integer, got ", b.seq_len);
-  GRAPHS_CHECK_OR_RETURN(b.branch.empty() || b.branch == "then" || b.branch == "else",
-                         ErrorCode::kInvalidArgument, "branch must be 'then' or 'else', got '",
-                         b.branch, "'");
+namespace {
+
+// "x=Nx3xNxN": the --input-shape an input needs, its unnamed dims as N.
+std::string input_shape_hint(const Value& v) {
+  std::string dims;
+  for (const Dim& d : v.type.shape) {
+    dims += (dims.empty() ? "" : "x") + (d.is_static() ? std::to_string(d.size()) : "N");
+  }
+  return "--input-shape " + v.name + "=" + (dims.empty() ? "D0xD1x..." : dims);
+}
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string s;
+  for (int64_t d : dims) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
+// Sizes given to symbols so far and who gave them ("--dim N=3", "--input-shape x").
+struct SymbolSizes {
+  std::map<std::string, int64_t> size;
+  std::map<std::string, std::string> by;
+};
+
+// Applies one --input-shape entry to its graph input: checks rank and static dims, records the
+// sizes it gives symbolic dims, then fixes every dim of the input.
+Status apply_input_shape(Graph& graph, const std::string& name, const std::vector<int64_t>& dims,
+                         SymbolSizes& symbols) {
+  std::vector<std::string> names;
+  ValueId found = kNoValue;
+  for (ValueId id : graph.inputs) {
+    names.push_back(graph.value(id).name);
+    if (graph.value(id).name == name) found = id;
+  }
+  if (found == kNoValue) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--input-shape: " + unknown_name_message("input", name, names));
+  }
+  Value& v = graph.value(found);
+  const std::string flag = "--input-shape " + name + "=" + dims_text(dims);
+  for (int64_t d : dims) {
+    GRAPHS_CHECK_OR_RETURN(d >= 0, ErrorCode::kInvalidArgument, flag, ": sizes must be 0 or more");
+  }
+  if (v.type.rank_known && v.type.shape.size() != dims.size()) {
+    return make_error(ErrorCode::kInvalidArgument, flag, ": input '", name, "' has rank ",
+                      v.type.shape.size(), " (", v.type.to_string(), "), ", dims.size(),
+                      " dims given");
+  }
+  for (std::size_t i = 0; v.type.rank_known && i < dims.size(); ++i) {
+    const Dim& d = v.type.shape[i];
+    if (d.is_static() && d.size() != dims[i]) {
+      return make_error(ErrorCode::kInvalidArgument, flag, ": dim ", i, " of input '", name,
+                        "' is ", d.size(), " in the model (", v.type.to_string(), ")");
+    }
+    if (!d.is_symbolic()) continue;
+    auto it = symbols.size.find(d.symbol_name());
+    if (it != symbols.size.end() && it->second != dims[i]) {
+      return make_error(ErrorCode::kInvalidArgument, flag, ": dim ", i, " ('", d.symbol_name(),
+                        "') is ", dims[i], " here but ", it->second, " by ",
+                        symbols.by[d.symbol_name()]);
+    }
+    symbols.size[d.symbol_name()] = dims[i];
+    symbols.by[d.symbol_name()] = "--input-shape " + name;
+  }
+  v.type.shape.clear();
+  for (int64_t d : dims) v.type.shape.push_back(Dim::fixed(d));
+  v.type.rank_known = true;
+  return ok_status();
+}
+
+// Checks --dim sizes and names; a name must be an input's symbolic dim or a data-dependent one.
+Status check_named(const Graph& graph, const DimBindings& b) {
   const auto symbols = graph.symbolic_dims();
   for (const auto& [name, size] : b.named) {
-    GRAPHS_CHECK_OR_RETURN(size > 0, ErrorCode::kInvalidArgument, "dim ", name,
+    const bool data_dependent = detail::is_data_dependent_symbol(name);
+    GRAPHS_CHECK_OR_RETURN(size > 0 || (data_dependent && size == 0),
+                           ErrorCode::kInvalidArgument, "dim ", name,
                            " must be a positive integer, got ", size);
     // A data-dependent symbol is only named during inference; infer_shapes checks those.
     if (std::find(symbols.begin(), symbols.end(), name) == symbols.end() &&
@@ -190,8 +257,12 @@ Status bind_dims(Graph& graph, const DimBindings& b) {
                        " (the model's inputs have no dim of that name)");
     }
   }
-  // Resolve each symbol once so that a symbol shared by several inputs gets one size.
-  std::map<std::string, int64_t> resolved(b.named.begin(), b.named.end());
+  return ok_status();
+}
+
+// The batch and sequence-length rules for symbols nothing named.
+void apply_default_rules(const Graph& graph, const DimBindings& b,
+                         std::map<std::string, int64_t>& resolved) {
   for (ValueId id : graph.inputs) {
     const Value& v = graph.value(id);
     for (std::size_t i = 0; i < v.type.shape.size(); ++i) {
@@ -205,26 +276,60 @@ Status bind_dims(Graph& graph, const DimBindings& b) {
       }
     }
   }
+}
+
+}  // namespace
+
+bool names_data_dependent_dim(const std::string& name) {
+  return detail::is_data_dependent_symbol(name);
+}
+
+Status bind_dims(Graph& graph, const DimBindings& b) {
+  GRAPHS_CHECK_OR_RETURN(b.batch > 0, ErrorCode::kInvalidArgument,
+                         "batch must be a positive integer, got ", b.batch);
+  GRAPHS_CHECK_OR_RETURN(b.seq_len > 0, ErrorCode::kInvalidArgument,
+                         "sequence length must be a positive integer, got ", b.seq_len);
+  GRAPHS_CHECK_OR_RETURN(b.branch.empty() || b.branch == "then" || b.branch == "else",
+                         ErrorCode::kInvalidArgument, "branch must be 'then' or 'else', got '",
+                         b.branch, "'");
+  GRAPHS_RETURN_IF_ERROR(check_named(graph, b));
+  // Resolve each symbol once so that a symbol shared by several inputs gets one size.
+  SymbolSizes symbols;
+  for (const auto& [name, size] : b.named) {
+    symbols.size[name] = size;
+    symbols.by[name] = "--dim " + name + "=" + std::to_string(size);
+  }
+  for (const auto& [name, dims] : b.input_shapes) {
+    GRAPHS_RETURN_IF_ERROR(apply_input_shape(graph, name, dims, symbols));
+  }
+  std::map<std::string, int64_t> resolved = symbols.size;
+  apply_default_rules(graph, b, resolved);
   for (ValueId id : graph.inputs) {
     Value& v = graph.value(id);
     if (!v.type.rank_known) {
       return make_error(ErrorCode::kInvalidArgument, "input '", v.name,
-                        "' has unknown rank; the model must declare its input shapes");
+                        "' has unknown rank; the model must declare its input shapes, or give "
+                        "it with ", input_shape_hint(v));
     }
-    for (auto& d : v.type.shape) {
+    for (std::size_t i = 0; i < v.type.shape.size(); ++i) {
+      Dim& d = v.type.shape[i];
       if (d.is_static()) continue;
       if (d.is_symbolic()) {
         auto it = resolved.find(d.symbol_name());
         if (it == resolved.end()) {
+          // The importer names a dim the file leaves unnamed '<input>_dim<i>'.
+          const bool unnamed = d.symbol_name() == v.name + "_dim" + std::to_string(i);
           return make_error(ErrorCode::kInvalidArgument, "unbound symbolic dim '", d.symbol_name(),
                             "' of input '", v.name, "'; bind it with --dim ", d.symbol_name(),
-                            "=N");
+                            "=N", unnamed ? " or give the input's shape with " +
+                                                input_shape_hint(v)
+                                          : std::string());
         }
         d = Dim::fixed(it->second);
       } else {
-        return make_error(ErrorCode::kInvalidArgument, "input '", v.name,
-                          "' has a dim with neither size nor name; the model must name it or "
-                          "give it a size");
+        return make_error(ErrorCode::kInvalidArgument, "input '", v.name, "' (",
+                          v.type.to_string(), ") has a dim with neither size nor name; give "
+                          "its shape with ", input_shape_hint(v));
       }
     }
   }

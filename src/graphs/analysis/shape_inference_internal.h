@@ -75,6 +75,16 @@ class InferSession {
 /// underscore and a number) of an op that can produce one.
 bool is_data_dependent_symbol(const std::string& name);
 
+/// Whether an op rule's error says that contents unknown at analysis time decide the output
+/// shape ("... is not known at analysis time", "output shape depends on tensor contents", "...
+/// has no known contents", the phrases the op rules use): only then may a data-dependent rule
+/// take over.
+bool is_contents_error(const Error& error);
+
+/// Whether data_dependent.cc has a rule for the op whose lowercase name is `lowercase_op`
+/// ("nonzero", "reducesum", ...).
+bool has_data_dependent_rule(const std::string& lowercase_op);
+
 /// Control flow (If, Loop, Scan; control_flow.cc): infers the node's bodies with their formal
 /// inputs typed from the node's inputs, resolves each Subgraph's `runs` and returns the node's
 /// output types. Errors name the node and the body.

@@ -1,8 +1,13 @@
 #include "graphs/ir/graph.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 #include <queue>
 #include <set>
+
+#include "graphs/common/checked_math.h"
 
 namespace graphs {
 
@@ -30,14 +35,39 @@ bool TensorType::is_static() const {
 std::optional<int64_t> TensorType::numel() const {
   if (!is_static()) return std::nullopt;
   int64_t n = 1;
-  for (const auto& d : shape) n *= d.size();
-  return n;
+  bool overflow = false;
+  for (const auto& d : shape) {
+    if (d.size() == 0) return 0;
+    const auto next = checked_mul(n, d.size());
+    overflow = overflow || !next;
+    if (next) n = *next;
+  }
+  return overflow ? kMaxInt64 : n;
 }
 
 std::optional<int64_t> TensorType::bytes() const {
   const auto n = numel();
   if (!n) return std::nullopt;
-  return (*n * dtype_bits(dtype) + 7) / 8;
+  const int64_t bits = saturating_mul(*n, dtype_bits(dtype));
+  return bits / 8 + (bits % 8 != 0 ? 1 : 0);
+}
+
+Status check_tensor_size(const TensorType& type, std::string_view what) {
+  if (!type.is_static()) return ok_status();
+  std::vector<int64_t> sizes = type.dims();
+  const auto n = checked_product(sizes);
+  const int bits = dtype_bits(type.dtype);
+  if (n && checked_mul(*n, std::max(bits, 1))) return ok_status();
+  // The true size, for the message: long double holds 10^4932.
+  long double elements = 1;
+  for (int64_t d : sizes) elements *= static_cast<long double>(d);
+  std::string message = fmt::format("{} {} holds {:.3g} elements", what, type.to_string(),
+                                    static_cast<double>(elements));
+  if (bits > 0) {
+    message += fmt::format(" ({:.3g} bytes)", static_cast<double>(elements * bits / 8));
+  }
+  message += "; graphs counts tensors of at most 2^63 bits (1 EiB)";
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
 
 std::vector<int64_t> TensorType::dims() const {
@@ -236,6 +266,31 @@ Status Graph::validate() const {
   }
   auto order = topological_order();
   if (!order.ok()) return std::move(order).error();
+  return ok_status();
+}
+
+Status Graph::check_value_sizes() const {
+  for (ValueId v : inputs) {
+    GRAPHS_RETURN_IF_ERROR(check_tensor_size(value(v).type, "graph input '" + value(v).name + "'"));
+  }
+  for (ValueId v : initializers) {
+    GRAPHS_RETURN_IF_ERROR(check_tensor_size(value(v).type, "initializer '" + value(v).name + "'"));
+  }
+  GRAPHS_ASSIGN_OR_RETURN(const auto order, topological_order());
+  for (NodeId id : order) {
+    const Node& n = node(id);
+    for (const auto& sub : n.subgraphs) {  // a body's values come before the node's outputs
+      auto status = sub.graph.check_value_sizes();
+      if (!status.ok()) {
+        return std::move(status).error().with_context(n.label() + ", " + sub.attribute);
+      }
+    }
+    for (ValueId v : n.outputs) {
+      if (v == kNoValue) continue;
+      GRAPHS_RETURN_IF_ERROR(
+          check_tensor_size(value(v).type, n.label() + ": output '" + value(v).name + "'"));
+    }
+  }
   return ok_status();
 }
 

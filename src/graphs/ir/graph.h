@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <variant>
@@ -72,9 +73,13 @@ struct TensorType {
 
   int64_t rank() const { return static_cast<int64_t>(shape.size()); }
   bool is_static() const;
-  /// Product of the dims (1 for a scalar); nullopt unless every dim is static.
+  /// Product of the dims (1 for a scalar); nullopt unless every dim is static. Saturates at
+  /// INT64_MAX when the product does not fit: `check_tensor_size` refuses such a tensor, and the
+  /// pipeline runs `check_value_sizes` after import, binding and inference, so no figure is
+  /// ever computed from a saturated count.
   std::optional<int64_t> numel() const;
-  /// numel × element bits / 8, rounded up; nullopt unless static.
+  /// numel × element bits / 8, rounded up (sub-byte types packed, dtype.h); nullopt unless
+  /// static. Saturates like numel.
   std::optional<int64_t> bytes() const;
   /// Static dims as integers; requires is_static().
   std::vector<int64_t> dims() const;
@@ -83,6 +88,16 @@ struct TensorType {
 
   bool operator==(const TensorType& other) const = default;
 };
+
+/// The most bits one tensor may hold: numel × element bits must fit int64 (2^63 − 1 bits, just
+/// under 1 EiB), so that element, bit and byte counts of every tensor are exact int64 figures.
+inline constexpr int64_t kMaxTensorBits = INT64_MAX;
+
+/// Error (kInvalidArgument) when a static `type` holds more than kMaxTensorBits bits (for
+/// strings and undefined types: more than INT64_MAX elements): "<what> float32[1000000000,
+/// 1000000000,1000000000] holds 1e+27 elements (4e+27 bytes); graphs counts tensors of at most
+/// 2^63 bits (1 EiB)". `what` names the tensor ("graph input 'x'"). OK for non-static types.
+Status check_tensor_size(const TensorType& type, std::string_view what);
 
 /// Known contents of a small tensor, row-major. Integer and bool tensors use `ints`, floating
 /// tensors use `floats`; exactly one of the two has `numel` entries.
@@ -223,6 +238,12 @@ class Graph {
   /// Structural checks: every node input is a graph input, an initializer or some node's output;
   /// each value has at most one producer; no cycles; graph outputs exist. Errors name the node.
   Status validate() const;
+
+  /// `check_tensor_size` of every value with a static type: graph inputs, initializers, then
+  /// node by node in topological order the values of its subgraphs (at any depth) and its
+  /// outputs, so the first error names the node where a count first overflows ("Relu node 'r':
+  /// output 'y' float32[...] holds ..."), or the input or initializer. A cycle is an error.
+  Status check_value_sizes() const;
 
   /// Names of symbolic dims appearing in graph inputs, in first-seen order.
   std::vector<std::string> symbolic_dims() const;

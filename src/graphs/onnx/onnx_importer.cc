@@ -15,6 +15,7 @@
 
 #include "graphs/onnx/onnx_reader.h"
 #include "graphs/onnx/onnx_tensor.h"
+#include "graphs/onnx/opset_support.h"
 
 namespace graphs {
 namespace {
@@ -115,29 +116,41 @@ class Importer {
     if (!model_.producer_version().empty()) {
       graph_.producer += (graph_.producer.empty() ? "" : " ") + model_.producer_version();
     }
-    read_opsets();
+    GRAPHS_RETURN_IF_ERROR(read_opsets());
     GRAPHS_RETURN_IF_ERROR(read_functions());
     reserve_names(g);
     GRAPHS_RETURN_IF_ERROR(read_initializers(g));
     GRAPHS_RETURN_IF_ERROR(read_inputs(g, false));
     for (const auto& node : g.node()) GRAPHS_RETURN_IF_ERROR(emit(node, nullptr, 0));
     GRAPHS_RETURN_IF_ERROR(read_outputs(g));
+    if (graph_.outputs.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the graph has no outputs: nothing it computes is used, so there is "
+                        "nothing to estimate");
+    }
     GRAPHS_RETURN_IF_ERROR(capture_outer_values(/*main_graph=*/true));
     GRAPHS_RETURN_IF_ERROR(graph_.validate());
     return std::move(graph_);
   }
 
  private:
-  void read_opsets() {
+  // The model's opset_import, each entry checked (opset_support.h).
+  Status read_opsets() {
     for (const auto& op : model_.opset_import()) {
       const auto domain = normalize_domain(op.domain());
+      GRAPHS_RETURN_IF_ERROR(check_opset_import(domain, op.version(), "opset_import"));
       const int version = static_cast<int>(op.version());
       auto [it, inserted] = opsets_.emplace(domain, version);
       if (!inserted && version > it->second) it->second = version;
     }
     // IR versions 1 and 2 predate opset_import and mean opset 1.
-    if (model_.opset_import_size() == 0 && model_.ir_version() < 3) opsets_[""] = 1;
+    if (model_.opset_import_size() == 0 && model_.ir_version() < 3) {
+      GRAPHS_RETURN_IF_ERROR(check_opset_import(
+          "", 1, "IR version " + std::to_string(model_.ir_version()) + " model (no opset_import)"));
+      opsets_[""] = 1;
+    }
     graph_.opsets = opsets_;
+    return ok_status();
   }
 
   Status read_functions() {
@@ -149,6 +162,8 @@ class Importer {
       def.display_name = (domain.empty() ? "" : domain + "::") + f.name() +
                          (overload.empty() ? "" : ":" + overload);
       for (const auto& op : f.opset_import()) {
+        GRAPHS_RETURN_IF_ERROR(check_opset_import(
+            op.domain(), op.version(), "function '" + def.display_name + "' opset_import"));
         def.opsets[normalize_domain(op.domain())] = static_cast<int>(op.version());
       }
       const auto& unknown = f.GetReflection()->GetUnknownFields(f);
@@ -237,8 +252,12 @@ class Importer {
   Status read_inputs(const onnx::GraphProto& g, bool subgraph) {
     for (const auto& vi : g.input()) {
       const ValueId existing = graph_.find_value(vi.name());
-      // Before IR version 4 every initializer is also listed as a graph input.
-      if (existing != kNoValue && graph_.value(existing).kind == ValueKind::kInitializer) continue;
+      // Before IR version 4 every initializer is also listed as a graph input; from 4 on such an
+      // initializer is the input's default value. Either way the value is the initializer.
+      if (existing != kNoValue && graph_.value(existing).kind == ValueKind::kInitializer) {
+        GRAPHS_RETURN_IF_ERROR(check_shadowed_initializer(vi, graph_.value(existing)));
+        continue;
+      }
       const std::string what = "graph input '" + vi.name() + "'";
       if (vi.name().empty()) return make_error(ErrorCode::kParseError, "a graph input has no name");
       if (existing != kNoValue) {
@@ -249,8 +268,15 @@ class Importer {
                                           vi.type().tensor_type().elem_type() == 0))) {
         type.rank_known = false;
       } else {
-        GRAPHS_ASSIGN_OR_RETURN(type, input_type(vi, what));
+        auto declared = input_type(vi, what);
+        if (!declared.ok()) {  // name the op that would read it
+          const std::string note = consumer_note(g, vi.name());
+          const Error& e = declared.error();
+          return note.empty() ? e : Error(e.code(), e.message() + " (" + note + ")");
+        }
+        type = std::move(declared).value();
       }
+      GRAPHS_RETURN_IF_ERROR(check_tensor_size(type, what));
       Value v;
       v.name = vi.name();
       v.type = std::move(type);
@@ -258,6 +284,39 @@ class Importer {
       graph_.inputs.push_back(graph_.add_value(std::move(v)));
     }
     return ok_status();
+  }
+
+  // "" or, for an input some node of `g` reads, "read by Relu node 'r'" (error context).
+  static std::string consumer_note(const onnx::GraphProto& g, const std::string& name) {
+    for (const auto& n : g.node()) {
+      for (const auto& in : n.input()) {
+        if (in != name) continue;
+        return "read by " + n.op_type() + " node" + (n.name().empty() ? "" : " '" + n.name() + "'");
+      }
+    }
+    return "";
+  }
+
+  // A graph input named like an initializer: the initializer is its value (the ONNX IR's
+  // default value), so a declared type must agree with it: the same element type and rank,
+  // and equal sizes where the declaration gives one (a named dim matches any size).
+  static Status check_shadowed_initializer(const onnx::ValueInfoProto& vi, const Value& init) {
+    const bool untyped =
+        !vi.has_type() || (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() == 0);
+    if (untyped) return ok_status();
+    const std::string what = "graph input '" + vi.name() + "'";
+    GRAPHS_ASSIGN_OR_RETURN(const TensorType declared, input_type(vi, what));
+    bool agree = declared.dtype == init.type.dtype;
+    if (declared.rank_known) {
+      agree = agree && declared.shape.size() == init.type.shape.size();
+      for (std::size_t i = 0; agree && i < declared.shape.size(); ++i) {
+        agree = !declared.shape[i].is_static() || declared.shape[i] == init.type.shape[i];
+      }
+    }
+    if (agree) return ok_status();
+    return make_error(ErrorCode::kInvalidArgument, what, " is declared ", declared.to_string(),
+                      " but the initializer of that name, its default value, is ",
+                      init.type.to_string());
   }
 
   static Result<TensorType> input_type(const onnx::ValueInfoProto& vi, const std::string& what) {
@@ -280,7 +339,8 @@ class Importer {
     const auto& tensor = tp.tensor_type();
     const auto dtype = dtype_from_onnx(tensor.elem_type());
     if (!dtype) {
-      return make_error(ErrorCode::kUnsupported, what, ": unknown elem_type ", tensor.elem_type());
+      return make_error(ErrorCode::kUnsupported, what, ": elem_type is an ",
+                        onnx_type_description(tensor.elem_type()));
     }
     if (*dtype == DType::kUndefined) {
       return make_error(ErrorCode::kParseError, what, " has no element type");
@@ -430,6 +490,7 @@ class Importer {
       if (!value.ok()) return std::move(value).error().with_context(context);
       node.attrs.set(a->name(), std::move(value).value());
     }
+    GRAPHS_RETURN_IF_ERROR(check_node_opset(node));
     for (const auto& in : inputs) node.inputs.push_back(in.empty() ? kNoValue : use_value(in));
     for (const auto& out : outputs) {
       if (out.empty()) {

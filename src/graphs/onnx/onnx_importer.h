@@ -21,6 +21,18 @@
 // bytes of small external tensors are read, from the side file relative to the model's
 // directory. A missing side file is an error only for a small tensor.
 //
+// A graph input with an initializer of the same name (every initializer before IR version 4; from
+// 4 on, ONNX IR.md "the initializer is the input's default value") is read as that initializer:
+// a weight, counted as a parameter, never an input the caller feeds. Its declared type must
+// agree with the initializer (element type, rank, and sizes where it gives them).
+//
+// Opsets: every opset_import entry and every node's op version is checked against the ranges
+// of onnx/opset_support.h (ai.onnx 6 to kNewestOnnxOpset, ai.onnx.ml 1–5,
+// com.microsoft 1).
+//
+// Sizes: a tensor (declared input or initializer) whose element or bit count does not fit int64
+// is refused (ir/graph.h check_tensor_size).
+//
 // Dims of graph inputs: dim_value → Dim::fixed, dim_param → Dim::symbol(dim_param), neither →
 // Dim::symbol("<input name>_dim<i>"), so that binding rules (analysis/shape_inference.h) apply.
 // An input with no shape at all has rank_known == false.
@@ -29,9 +41,14 @@
 //   kNotFound      the file (or a small tensor's external data file) does not exist
 //   kParseError    empty file, not protobuf / truncated ("not an ONNX model: ..."), no graph,
 //                  malformed tensors (data size not matching dims)
-//   kUnsupported   lists of subgraphs (GRAPHS attributes), non-tensor graph inputs, sparse-tensor
-//                  and type-proto attributes, unknown data types, files over 2 GB
-//   kInvalidArgument  a directory given as the model; structural problems: a node domain missing
+//   kUnsupported   lists of subgraphs (GRAPHS attributes), non-tensor graph inputs (sequence,
+//                  map, optional; the message names the op that reads it), sparse-tensor and
+//                  type-proto attributes, unknown data types (named by onnx_type_description),
+//                  files over 2 GB; an opset outside the supported range, an op outside its
+//                  versions, legacy broadcasting, sequence and optional ops (opset_support.h)
+//   kInvalidArgument  a directory given as the model; a graph with no outputs; a graph input
+//                  declared unlike its initializer; a tensor too large to count; structural
+//                  problems: a node domain missing
 //                  from opset_import, a node input that nothing produces, a cycle, a value
 //                  produced twice (Graph::validate), an attribute reference outside a function,
 //                  a subgraph using a name no enclosing graph defines

@@ -20,9 +20,8 @@ bool has_const_form(DType d) {
   return d == DType::kBool || is_integer(d) || is_floating(d);
 }
 
-bool is_packed_nibbles(DType d) {
-  return d == DType::kInt4 || d == DType::kUInt4 || d == DType::kFloat4E2M1;
-}
+// Types narrower than a byte, packed low bits first (onnx.proto, TensorProto.raw_data).
+bool is_sub_byte(DType d) { return dtype_bits(d) > 0 && dtype_bits(d) < 8; }
 
 // A small float format: 1 sign bit, `exp_bits`, `man_bits`, exponent `bias`, and which bit
 // patterns are special (onnx/docs/Float8.md, Float4.md).
@@ -85,6 +84,13 @@ double small_float_to_double(DType d, uint32_t bits) {
     case DType::kFloat8E5M2: return minifloat_to_double(bits & 0xff, {5, 2, 15, S::kIeee});
     case DType::kFloat8E5M2FNUZ: return minifloat_to_double(bits & 0xff, {5, 2, 16, S::kFnuz});
     case DType::kFloat4E2M1: return minifloat_to_double(bits & 0xf, {2, 1, 1, S::kNone});
+    // OCP Microscaling (MX) v1.0, section 5.3.2 (FP6) and 5.4.1 (E8M0): FP6 has no inf or NaN;
+    // E8M0 is 2^(e − 127), 0xFF is NaN.
+    case DType::kFloat6E2M3: return minifloat_to_double(bits & 0x3f, {2, 3, 1, S::kNone});
+    case DType::kFloat6E3M2: return minifloat_to_double(bits & 0x3f, {3, 2, 3, S::kNone});
+    case DType::kFloat8E8M0:
+      return (bits & 0xff) == 0xff ? std::numeric_limits<double>::quiet_NaN()
+                                   : std::ldexp(1.0, static_cast<int>(bits & 0xff) - 127);
     default: return 0.0;
   }
 }
@@ -126,6 +132,12 @@ void push_element(DType d, uint64_t bits, ConstData* out) {
       return;
     }
     case DType::kUInt4: out->ints.push_back(static_cast<int64_t>(bits & 0xf)); return;
+    case DType::kInt2: {
+      const auto pair = static_cast<int64_t>(bits & 0x3);
+      out->ints.push_back(pair >= 2 ? pair - 4 : pair);
+      return;
+    }
+    case DType::kUInt2: out->ints.push_back(static_cast<int64_t>(bits & 0x3)); return;
     default: out->floats.push_back(small_float_to_double(d, static_cast<uint32_t>(bits))); return;
   }
 }
@@ -136,13 +148,19 @@ ConstData empty_for(DType d) {
   return c;
 }
 
-// Unpacks bytes holding two 4-bit elements each (low nibble first) into `numel` elements.
+// Unpacks `numel` elements of a sub-byte type from an LSB-first bit stream: element i holds bits
+// [i·b, (i+1)·b) (onnx.proto: 4-bit pairs low nibble first, 2-bit quads from bit 0 up, 6-bit
+// quads as a 24-bit LSB-first stream).
 template <typename ByteAt>
-ConstData unpack_nibbles(DType d, int64_t numel, ByteAt byte_at) {
+ConstData unpack_bits(DType d, int64_t numel, ByteAt byte_at) {
+  const int b = dtype_bits(d);
   ConstData c = empty_for(d);
   for (int64_t i = 0; i < numel; ++i) {
-    const uint64_t byte = byte_at(i / 2) & 0xff;
-    push_element(d, (i % 2 == 0) ? (byte & 0xf) : (byte >> 4), &c);
+    const int64_t first_bit = i * b;
+    // Two bytes always cover an element of at most 8 bits.
+    const uint64_t window = (byte_at(first_bit / 8) & 0xff) |
+                            ((first_bit % 8 + b > 8 ? byte_at(first_bit / 8 + 1) & 0xff : 0) << 8);
+    push_element(d, (window >> (first_bit % 8)) & ((1u << b) - 1), &c);
   }
   return c;
 }
@@ -184,14 +202,16 @@ Result<std::optional<ConstData>> decode_typed(const onnx::TensorProto& t, DType 
       break;
   }
   // Everything else lives in int32_data: values of narrow integers and bool, bit patterns of
-  // narrow floats, or bytes of packed 4-bit pairs.
+  // narrow floats, or bytes of packed 4-bit pairs and 2-bit quads (one byte an entry; 6-bit
+  // floats take one entry an element).
   if (t.int32_data_size() == 0) return std::optional<ConstData>();
-  if (is_packed_nibbles(d)) {
-    GRAPHS_RETURN_IF_ERROR(check(t.int32_data_size(), "int32_data", (numel + 1) / 2));
+  if (is_sub_byte(d) && 8 % dtype_bits(d) == 0) {
+    GRAPHS_RETURN_IF_ERROR(check(t.int32_data_size(), "int32_data", packed_bytes(d, numel)));
     auto byte_at = [&](int64_t i) {
-      return static_cast<uint64_t>(t.int32_data(static_cast<int>(i)));
+      return i < t.int32_data_size() ? static_cast<uint64_t>(t.int32_data(static_cast<int>(i)))
+                                     : uint64_t{0};
     };
-    return std::optional<ConstData>(unpack_nibbles(d, numel, byte_at));
+    return std::optional<ConstData>(unpack_bits(d, numel, byte_at));
   }
   GRAPHS_RETURN_IF_ERROR(check(t.int32_data_size(), "int32_data", numel));
   for (int32_t v : t.int32_data()) {
@@ -274,22 +294,19 @@ Result<std::string> read_external(const onnx::TensorProto& t, int64_t expected_b
 Result<TensorType> tensor_type(const onnx::TensorProto& tensor, std::string_view what) {
   const auto dtype = dtype_from_onnx(tensor.data_type());
   if (!dtype) {
-    return make_error(ErrorCode::kUnsupported, what, ": unknown data_type ", tensor.data_type());
+    return make_error(ErrorCode::kUnsupported, what, ": data_type is an ",
+                      onnx_type_description(tensor.data_type()));
   }
   if (*dtype == DType::kUndefined) {
     return make_error(ErrorCode::kParseError, what, ": data_type is undefined");
   }
   TensorType type;
   type.dtype = *dtype;
-  int64_t numel = 1;
   for (int64_t d : tensor.dims()) {
     if (d < 0) return make_error(ErrorCode::kParseError, what, ": negative dim ", d);
-    if (d != 0 && numel > std::numeric_limits<int64_t>::max() / 16 / d) {
-      return make_error(ErrorCode::kParseError, what, ": element count overflows");
-    }
-    numel *= d;
     type.shape.push_back(Dim::fixed(d));
   }
+  GRAPHS_RETURN_IF_ERROR(check_tensor_size(type, what));
   return type;
 }
 
@@ -312,8 +329,10 @@ Result<ConstData> decode_raw(DType d, std::string_view bytes, int64_t numel) {
                       " elements");
   }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (is_packed_nibbles(d)) {
-    return unpack_nibbles(d, numel, [&](int64_t i) { return static_cast<uint64_t>(p[i]); });
+  if (is_sub_byte(d)) {
+    return unpack_bits(d, numel, [&](int64_t i) {
+      return i < expected ? static_cast<uint64_t>(p[i]) : uint64_t{0};
+    });
   }
   const int width = dtype_bits(d) / 8;
   ConstData c = empty_for(d);

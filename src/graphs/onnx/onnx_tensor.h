@@ -3,10 +3,12 @@
 // Contents follow ConstData's convention: integer and bool tensors → `ints` (uint64 values above
 // INT64_MAX wrap), floating tensors (float16/bfloat16/float8/float4 included) → `floats` as
 // doubles. Strings and complex tensors have no ConstData form and get no contents.
-// Storage per onnx.proto: raw_data is little-endian and packed (int4/uint4/float4: two elements a
-// byte, low nibble first); typed fields are float_data (float32), double_data (float64),
-// int64_data (int64), uint64_data (uint32, uint64), int32_data (int32 and narrower integers,
-// bool, and the bit patterns of float16, bfloat16, float8 and packed 4-bit pairs).
+// Storage per onnx.proto (TensorProto.raw_data, int32_data): raw_data is little-endian and packed
+// below a byte as an LSB-first bit stream (int4/uint4/float4: two elements a byte, low nibble
+// first; int2/uint2: four a byte from bit 0 up; float6: four in three bytes); typed fields are
+// float_data (float32), double_data (float64), int64_data (int64), uint64_data (uint32, uint64),
+// int32_data (int32 and narrower integers, bool, the bit patterns of float16, bfloat16, float8
+// and float6 (one an entry), and bytes of packed 4-bit pairs and 2-bit quads (one an entry)).
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,8 @@ namespace graphs::onnx_detail {
 
 /// The type from dims and data_type. `what` names the tensor in messages ("initializer 'w'").
 /// Errors: kUnsupported for a data_type number this build does not know; kParseError for an
-/// undefined data_type, a negative dim or an element count that overflows int64.
+/// undefined data_type or a negative dim; kInvalidArgument for a tensor whose element or bit
+/// count does not fit int64 (check_tensor_size).
 Result<TensorType> tensor_type(const onnx::TensorProto& tensor, std::string_view what);
 
 /// The "location" entry of an external tensor's external_data; "" for a tensor stored inline.

@@ -9,15 +9,7 @@
 namespace graphs::ops {
 namespace {
 
-bool is_unsigned(DType d) {
-  switch (d) {
-    case DType::kUInt4: case DType::kUInt8: case DType::kUInt16: case DType::kUInt32:
-    case DType::kUInt64:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_unsigned(DType d) { return is_unsigned_integer(d); }
 
 // How contents of a dtype are held in ConstData.
 enum class Repr { kInts, kFloats, kNone };

@@ -27,16 +27,19 @@ namespace {
 
 // Output dtype of QuantizeLinear: the zero point's, else the opset-21 output_dtype attribute,
 // else uint8 (ONNX QuantizeLinear-21).
-DType quantized_dtype(const InferContext& ctx) {
+Result<DType> quantized_dtype(const InferContext& ctx) {
   if (const Value* zp = ctx.input(2)) return zp->type.dtype;
   const int64_t attr = ctx.node.attrs.get_int("output_dtype", 0);
-  return attr != 0 ? static_cast<DType>(attr) : DType::kUInt8;
+  if (attr == 0) return DType::kUInt8;
+  const std::optional<DType> d = dtype_from_onnx(attr);
+  if (!d) return ctx.error("output_dtype is " + onnx_type_description(attr));
+  return *d;
 }
 
 InferResult infer_quantize(const InferContext& ctx) {
   GRAPHS_RETURN_IF_ERROR(ctx.require_inputs(2));
   TensorType t = ctx.type(0);
-  t.dtype = quantized_dtype(ctx);
+  GRAPHS_ASSIGN_OR_RETURN(t.dtype, quantized_dtype(ctx));
   return std::vector<InferredOutput>{{t, std::nullopt}};
 }
 

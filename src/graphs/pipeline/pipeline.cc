@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <utility>
 
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/backend.h"
@@ -119,9 +121,128 @@ Result<LoadedModel> load_model(const std::string& source, const DimBindings& dim
   m.parse_s = seconds_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   GRAPHS_RETURN_IF_ERROR(bind_dims(m.graph, dims));
+  // Bound sizes are checked before inference reads them, every inferred one after it.
+  for (ValueId v : m.graph.inputs) {
+    GRAPHS_RETURN_IF_ERROR(check_tensor_size(m.graph.value(v).type,
+                                             "graph input '" + m.graph.value(v).name + "'"));
+  }
   GRAPHS_RETURN_IF_ERROR(infer_shapes(m.graph, dims));
+  GRAPHS_RETURN_IF_ERROR(m.graph.check_value_sizes());
   m.infer_s = seconds_since(t1);
   return m;
+}
+
+namespace {
+
+// Collects the figures of an analysis and refuses the first that is NaN, infinite or negative.
+class FigureGuard {
+ public:
+  void check(const std::string& where, const char* name, double v) {
+    // Sums of differences may round to a hair below zero; anything further below is a bug.
+    constexpr double kRoundingSlack = 1e-12;
+    if (bad_ || (std::isfinite(v) && v >= -kRoundingSlack)) return;
+    bad_ = true;
+    message_ = fmt::format("{}: {} = {} is not a finite non-negative number; refusing to report "
+                           "it (a bug in graphs: please report it with the model)",
+                           where, name, v);
+  }
+  Status status() const {
+    return bad_ ? Status(Error(ErrorCode::kInternal, message_)) : ok_status();
+  }
+
+ private:
+  bool bad_ = false;
+  std::string message_;
+};
+
+void check_characterization(const Characterization& ch, FigureGuard& g) {
+  const std::string w = "model totals";
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, double>>{
+           {"params", static_cast<double>(ch.params)}, {"weight_bytes", ch.weight_bytes},
+           {"active_params", static_cast<double>(ch.active_params)},
+           {"active_weight_bytes", ch.active_weight_bytes}, {"macs", ch.macs},
+           {"flops", ch.flops}, {"bytes_read", ch.bytes_read},
+           {"bytes_written", ch.bytes_written}, {"activation_bytes", ch.activation_bytes}}) {
+    g.check(w, name, v);
+  }
+}
+
+void check_estimate(const Estimate& e, const std::string& what, FigureGuard& g) {
+  const std::string w = what + " for " + e.hardware_id;
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, double>>{
+           {"latency_s", e.latency_s}, {"period_s", e.period_s}, {"compute_s", e.compute_s},
+           {"memory_s", e.memory_s}, {"overhead_s", e.overhead_s}, {"device_s", e.device_s},
+           {"host_s", e.host_s}, {"device_idle_s", e.device_idle_s},
+           {"inference_overhead_s", e.inference_overhead_s}, {"copy_s", e.copy_s},
+           {"dynamic_energy_j", e.dynamic_energy_j}, {"static_energy_j", e.static_energy_j},
+           {"energy_j", e.energy_j}, {"matrix_peak_flops_per_s", e.matrix_peak_flops_per_s},
+           {"vector_peak_flops_per_s", e.vector_peak_flops_per_s},
+           {"memory_bandwidth_bytes_per_s", e.memory_bandwidth_bytes_per_s},
+           {"ridge_point_flop_per_byte", e.ridge_point_flop_per_byte},
+           {"matrix_utilization", e.matrix_utilization},
+           {"weight_bytes", e.memory.weight_bytes},
+           {"peak_activation_bytes", e.memory.peak_activation_bytes},
+           {"workspace_bytes", e.memory.workspace_bytes}, {"peak_bytes", e.memory.peak_bytes},
+           {"capacity_bytes", e.memory.capacity_bytes}}) {
+    g.check(w, name, v);
+  }
+  for (const auto& k : e.kernels) {
+    const std::string kw = w + ", kernel " + std::to_string(k.kernel);
+    for (const auto& [name, v] : std::initializer_list<std::pair<const char*, double>>{
+             {"compute_s", k.compute_s}, {"memory_s", k.memory_s}, {"overhead_s", k.overhead_s},
+             {"device_s", k.device_s}, {"latency_s", k.latency_s}, {"energy_j", k.energy_j},
+             {"utilization", k.utilization}, {"dram_bytes", k.dram_bytes},
+             {"l2_bytes", k.l2_bytes}, {"cache_bytes", k.cache_bytes}}) {
+      g.check(kw, name, v);
+    }
+  }
+}
+
+void check_phase(const LlmPhaseEstimate& p, FigureGuard& g) {
+  const std::string w = "the LLM phase figures for " + p.hardware_id;
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, double>>{
+           {"ttft_s", p.ttft_s}, {"prefill_tokens_per_s", p.prefill_tokens_per_s},
+           {"tpot_s", p.tpot_s}, {"decode_graph_s", p.decode_graph_s},
+           {"decode_attention_s", p.decode_attention_s},
+           {"decode_tokens_per_s", p.decode_tokens_per_s},
+           {"decode_energy_per_token_j", p.decode_energy_per_token_j},
+           {"generation_s", p.generation_s}, {"mean_tpot_s", p.mean_tpot_s},
+           {"output_tokens_per_s", p.output_tokens_per_s}, {"weight_bytes", p.weight_bytes},
+           {"kv_cache_bytes", p.kv_cache_bytes},
+           {"prefill_activation_bytes", p.prefill_activation_bytes},
+           {"decode_activation_bytes", p.decode_activation_bytes},
+           {"peak_bytes", p.peak_bytes}, {"capacity_bytes", p.capacity_bytes}}) {
+    g.check(w, name, v);
+  }
+  for (const auto& c : p.contexts) {
+    const std::string cw = w + ", context " + std::to_string(c.context);
+    g.check(cw, "kv_cache_bytes", c.kv_cache_bytes);
+    g.check(cw, "tpot_s", c.tpot_s);
+    g.check(cw, "memory_bytes", c.memory_bytes);
+  }
+}
+
+void check_serving(const ServingEstimate& s, FigureGuard& g) {
+  const std::string w = "the serving figures for " + s.hardware_id;
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, double>>{
+           {"decode_step_s", s.decode_step_s}, {"prefill_per_request_s", s.prefill_per_request_s},
+           {"requests_per_s", s.requests_per_s}, {"output_tokens_per_s", s.output_tokens_per_s},
+           {"ttft_s", s.ttft_s}, {"tpot_s", s.tpot_s},
+           {"request_latency_s", s.request_latency_s}}) {
+    g.check(w, name, v);
+  }
+}
+
+}  // namespace
+
+Status check_analysis_figures(const Analysis& a) {
+  FigureGuard guard;
+  check_characterization(a.characterization, guard);
+  for (const auto& e : a.estimates) check_estimate(e, "the estimate", guard);
+  for (const auto& e : a.decode_estimates) check_estimate(e, "the decode-step estimate", guard);
+  for (const auto& p : a.phases) check_phase(p, guard);
+  for (const auto& s : a.serving) check_serving(s, guard);
+  return guard.status();
 }
 
 namespace {
@@ -299,6 +420,7 @@ Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& 
   }
   // Binding and inference run inside load_model; they count as analysis, not parsing.
   a.analysis_s = a.model.infer_s + seconds_since(t0);
+  GRAPHS_RETURN_IF_ERROR(check_analysis_figures(a));
   return a;
 }
 

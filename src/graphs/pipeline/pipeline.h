@@ -57,7 +57,9 @@ bool names_a_file(const std::string& source);
 
 /// Loads `source` (an existing .onnx path, else a zoo name), binds dims and infers shapes.
 /// Errors: kNotFound for a source that is neither a file nor a zoo model (with suggestions), and
-/// whatever import, binding or inference report.
+/// whatever import, binding or inference report; kInvalidArgument when a bound graph input or
+/// any inferred tensor holds more than kMaxTensorBits bits (ir/graph.h check_tensor_size:
+/// checked after binding, before inference, and for every value after it, naming the node).
 Result<LoadedModel> load_model(const std::string& source, const DimBindings& dims);
 
 /// Continuous (in-flight) batching of one LLM on one target, Orca-style iteration-level
@@ -130,8 +132,14 @@ struct Analysis {
 Result<ServingEstimate> estimate_serving(const AnalyzeRequest& request, const std::string& hardware,
                                          const HardwareRegistry& registry);
 
+/// The final guard: kInternal naming the first figure of `a` (model totals, each estimate and its
+/// kernels, decode-step estimates, LLM phases and contexts, serving) that is NaN, infinite or
+/// negative (below −1e-12, rounding slack). Such a figure is a bug, never a result: it is
+/// refused, not reported.
+Status check_analysis_figures(const Analysis& a);
+
 /// Runs the whole pipeline. Hardware IDs are resolved before any work (unknown → kNotFound with
-/// a did-you-mean).
+/// a did-you-mean). The result passes check_analysis_figures (else its error).
 Result<Analysis> analyze(const AnalyzeRequest& request, const HardwareRegistry& registry);
 
 }  // namespace graphs
