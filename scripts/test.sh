@@ -16,6 +16,8 @@ bash scripts/check_layers.sh
 
 echo "== Python venv and generated fixtures =="
 bash scripts/python_env.sh
+# onnx 1.20.x's backend conformance models and the ai.onnx.ml fixture tools (a small cached venv).
+bash scripts/conformance_env.sh >/dev/null
 # ONNX Runtime optimizer outputs of tiny transformers models (cached, never committed).
 GRAPHS_MS_FUSION_DIR=$(.venv-dev/bin/python tools/make_ms_fusion_fixtures.py)
 export GRAPHS_MS_FUSION_DIR GRAPHS_REQUIRE_MODELS=1

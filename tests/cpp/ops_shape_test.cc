@@ -204,13 +204,20 @@ TEST(ShapeOpsTest, UnsqueezeAxesAttributeAtOpset11AndInputAtOpset13) {
   EXPECT_TRUE(contains(infer_error(e), "Unsqueeze node 'dup'"));
 }
 
-TEST(ShapeOpsTest, UnsqueezeAxesUnknownAtOpset13IsAnError) {
+// Unknown axes: the rank is known from the axes' length; each dim is a data-dependent dim,
+// at most the largest input dim it can be.
+TEST(ShapeOpsTest, UnsqueezeAxesUnknownAtOpset13NamesItsDims) {
   GraphBuilder b(13);
   b.input("x", DType::kFloat32, {3});
   b.input("axes", DType::kInt64, {1});
   b.node("Unsqueeze", "u", {"x", "axes"}, {"y"});
-  const std::string msg = infer_error(b);
-  EXPECT_TRUE(contains(msg, "Unsqueeze node 'u': unsqueeze axes is not known")) << msg;
+  DimBindings dims;
+  dims.named["unsqueeze_0"] = 1;
+  ASSERT_TRUE(infer_shapes(b.g, dims).ok());
+  EXPECT_EQ(b.dims("y"), (std::vector<int64_t>{1, 3}));
+  ASSERT_EQ(b.g.data_dependent_dims.size(), 2u);
+  EXPECT_EQ(b.g.data_dependent_dims[0].source, "bound by --dim");
+  EXPECT_EQ(b.g.data_dependent_dims[1].source, "upper bound");
 }
 
 TEST(ShapeOpsTest, ConstantAttributeForms) {

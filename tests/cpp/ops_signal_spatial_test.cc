@@ -225,12 +225,15 @@ TEST(SignalOpsTest, WindowsAndMelWeightMatrix) {
   EXPECT_DOUBLE_EQ(b.cost("blackman").flops, 80);
   EXPECT_DOUBLE_EQ(b.cost("melw").flops, 4.0 * 33 * 8);
 
-  GraphBuilder bad(17);
-  bad.input("n", DType::kInt64, {});
-  bad.node("HammingWindow", "w", {"n"}, {"y"});
-  const std::string m = error_of(bad);
-  EXPECT_EQ(m.rfind("HammingWindow node 'w'", 0), 0u) << m;
-  EXPECT_TRUE(has(m, "size is not known at analysis time")) << m;
+  // A size unknown at analysis time is a data-dependent dim, bound by --dim.
+  GraphBuilder unknown(17);
+  unknown.input("n", DType::kInt64, {});
+  unknown.node("HammingWindow", "w", {"n"}, {"y"});
+  DimBindings dims;
+  dims.named["hammingwindow_0"] = 12;
+  ASSERT_TRUE(infer_shapes(unknown.g, dims).ok());
+  EXPECT_EQ(unknown.dims("y"), (V{12}));
+  EXPECT_DOUBLE_EQ(unknown.cost("w").flops, 4.0 * 12);
 }
 
 // ---- Unique, NonMaxSuppression
@@ -261,17 +264,36 @@ TEST(SelectionOpsTest, UniqueComputesEveryOutputFromKnownContents) {
   EXPECT_DOUBLE_EQ(b.cost("sorted").flops, 6.0 * 3);  // 6 elements × ceil(log2 6)
 }
 
-TEST(SelectionOpsTest, UniqueOfUnknownContentsIsRefusedWithTheReason) {
+// Unknown contents: the unique count is a data-dependent dim, at most the item count, that
+// --dim binds (shape_inference.h).
+TEST(SelectionOpsTest, UniqueOfUnknownContentsNamesItsLength) {
   GraphBuilder b(11);
   b.input("x", DType::kInt64, {2, 50});
-  b.node("Unique", "uniq", {"x"}, {"y"});
-  const std::string m = error_of(b);
-  EXPECT_EQ(m.rfind("Unique node 'uniq'", 0), 0u) << m;
-  EXPECT_TRUE(has(m, "output shape depends on tensor contents: the number of unique elements of "
-                     "input 'x' is not known at analysis time (at most 100)")) << m;
+  b.node("Unique", "uniq", {"x"}, {"y", "idx", "inv", "counts"});
+  ASSERT_TRUE(b.infer().ok());
+  EXPECT_EQ(b.dims("y"), (V{100}));
+  EXPECT_EQ(b.dims("idx"), (V{100}));
+  EXPECT_EQ(b.dims("inv"), (V{100}));
+  EXPECT_EQ(b.dims("counts"), (V{100}));
+  ASSERT_EQ(b.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(b.g.data_dependent_dims[0].symbol, "unique_0");
+  EXPECT_EQ(b.g.data_dependent_dims[0].source, "upper bound");
+
+  GraphBuilder bound(11);
+  bound.input("x", DType::kFloat32, {4, 6, 5});
+  bound.node("Unique", "uniq", {"x"}, {"y", "idx", "inv", "counts"},
+             attrs({{"axis", int64_t{1}}}));
+  DimBindings dims;
+  dims.named["unique_0"] = 3;
+  ASSERT_TRUE(infer_shapes(bound.g, dims).ok());
+  EXPECT_EQ(bound.dims("y"), (V{4, 3, 5}));
+  EXPECT_EQ(bound.dims("idx"), (V{3}));
+  EXPECT_EQ(bound.dims("inv"), (V{6}));
+  EXPECT_EQ(bound.g.data_dependent_dims[0].value, "y");
+  EXPECT_EQ(bound.g.data_dependent_dims[0].axis, 1);
 }
 
-TEST(SelectionOpsTest, NonMaxSuppressionSelectsNothingByDefaultElseRefuses) {
+TEST(SelectionOpsTest, NonMaxSuppressionSelectsNothingByDefaultElseNamesTheCount) {
   GraphBuilder none(11);
   none.input("boxes", DType::kFloat32, {1, 10, 4});
   none.input("scores", DType::kFloat32, {1, 3, 10});
@@ -286,10 +308,12 @@ TEST(SelectionOpsTest, NonMaxSuppressionSelectsNothingByDefaultElseRefuses) {
   some.input("scores", DType::kFloat32, {2, 3, 10});
   some.ints("max", {}, {2});
   some.node("NonMaxSuppression", "nms", {"boxes", "scores", "max"}, {"sel"});
-  const std::string m = error_of(some);
-  EXPECT_EQ(m.rfind("NonMaxSuppression node 'nms'", 0), 0u) << m;
-  EXPECT_TRUE(has(m, "output shape depends on tensor contents: the number of boxes selected from "
-                     "'boxes' is not known at analysis time (at most 12)")) << m;
+  // Unknown boxes: the selected count is a data-dependent dim, at most B·C·min(S, max) = 12.
+  ASSERT_TRUE(some.infer().ok());
+  EXPECT_EQ(some.dims("sel"), (V{12, 3}));
+  ASSERT_EQ(some.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(some.g.data_dependent_dims[0].symbol, "nonmaxsuppression_0");
+  EXPECT_EQ(some.g.data_dependent_dims[0].source, "upper bound");
   // The cost rule reads only the inputs: per (batch, class) 10·ceil(log2 10) + 13·2·10.
   EXPECT_DOUBLE_EQ(some.cost("nms").flops, 6.0 * (10 * 4 + 13 * 2 * 10));
 
@@ -385,8 +409,11 @@ TEST(StringOpsTest, StringNormalizerIsRecognisedButNotCosted) {
   stop.input("s", DType::kString, {7});
   stop.node("StringNormalizer", "norm", {"s"}, {"y"},
             attrs({{"stopwords", std::vector<std::string>{"a", "the"}}}));
-  EXPECT_TRUE(has(error_of(stop), "output shape depends on tensor contents: the number of strings "
-                                  "of 's' left after removing the 2 stopwords"));
+  // The kept count is a data-dependent dim, at most the input's 7 strings.
+  ASSERT_TRUE(stop.infer().ok());
+  EXPECT_EQ(stop.dims("y"), (V{7}));
+  ASSERT_EQ(stop.g.data_dependent_dims.size(), 1u);
+  EXPECT_EQ(stop.g.data_dependent_dims[0].symbol, "stringnormalizer_0");
 
   GraphBuilder bad(10);
   bad.input("s", DType::kString, {2, 5});

@@ -15,10 +15,26 @@
 //   Pad              every padded axis (`axes`, else all)     -                input dim
 //   Resize           every resized axis (`axes`, else all)    -                input dim
 //   ConstantOfShape  every output dim                         -                1
+//   Reduce* (axes    keepdims 1: every dim; keepdims 0: rank −    the input dim    -
+//   input unknown)   k dims for k axes listed                  (0: the largest
+//                                                              it can be)
+//   Split            each output's size along `axis`          axis size        -
+//   Unsqueeze        rank + k dims (k axes listed)            largest input    -
+//   Squeeze          rank − k dims                            dim it can be    -
+//   OneHot           the new axis (depth)                     -                1
+//   Unique           U items (one symbol for Y, indices,      item count       -
+//                    counts)
+//   NonMaxSuppression  the selected boxes                     B·C·min(S, max)  -
+//   StringNormalizer the kept strings (stopwords)             X's last dim     -
+//   StringSplit      Y's last axis (most substrings)          maxsplit + 1     1
+//   ImageDecoder     height and width                         -                1
+//   CenterCropPad    every selected axis                      -                input dim
+//   Hann/Hamming/BlackmanWindow  the length                   -                1
 //
 // Ranks are always known: they come from the static shape of the deciding input (a shape
 // tensor's length) or the data input. Rules apply to the default ONNX domain only.
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <string>
@@ -203,31 +219,38 @@ std::optional<Result<Outputs>> reshape(InferSession& s, const Graph& g, const In
   std::vector<std::string> symbols;
   std::vector<int64_t> out(static_cast<std::size_t>(*r), 0);
   std::vector<std::size_t> free;
-  int64_t bound = 1;
+  int64_t bound = 1;         // product of the nonzero sizes bound, at most total + 1
+  bool zero_bound = false;  // a size bound to 0
   for (int64_t i = 0; i < *r; ++i) {
     symbols.push_back(s.new_symbol(ctx.node.op_type));
     if (auto user = s.user_size(symbols.back())) {
       out[static_cast<std::size_t>(i)] = *user;
-      // Kept at most the element count + 1 so that the product cannot overflow.
-      bound = *user > total / std::max<int64_t>(bound, 1) ? total + 1 : bound * *user;
+      if (*user == 0) {
+        zero_bound = true;
+      } else {
+        // Kept at most the element count + 1 so that the product cannot overflow.
+        bound = *user > std::max<int64_t>(total, 1) / bound ? total + 1 : bound * *user;
+      }
     } else {
       free.push_back(static_cast<std::size_t>(i));
     }
   }
-  const bool fits = total == 0 ? !free.empty()
-                               : bound <= total && total % bound == 0 &&
+  // No elements: some dim is 0, bound so or left free. Else every bound size is nonzero and
+  // their product divides the element count (equals it when nothing is left free).
+  const bool fits = total == 0 ? zero_bound || !free.empty()
+                               : !zero_bound && bound <= total && total % bound == 0 &&
                                      (!free.empty() || bound == total);
   if (!fits) {
     return Result<Outputs>(Error(
         ErrorCode::kShapeError,
         ctx.node.label() + ": the --dim sizes bound to its data-dependent dims (product " +
-            (bound > total ? "above " + std::to_string(total) : std::to_string(bound)) +
-            ") do not fit the input's " + std::to_string(total) +
-            " elements"));
+            (zero_bound ? std::string("0")
+                        : bound > total ? "above " + std::to_string(total) : std::to_string(bound)) +
+            ") do not fit the input's " + std::to_string(total) + " elements"));
   }
   for (std::size_t j = 0; j < free.size(); ++j) {
     // All but the last unbound dim are assumed 1; the last takes the remaining elements.
-    out[free[j]] = j + 1 < free.size() ? 1 : total / bound;
+    out[free[j]] = j + 1 < free.size() || zero_bound ? 1 : total / bound;
   }
   for (std::size_t i = 0; i < out.size(); ++i) {
     DataDependentDim d = n.dim(symbols[i], 0, static_cast<int64_t>(i));
@@ -352,17 +375,245 @@ std::optional<Result<Outputs>> constant_of_shape(InferSession& s, const Graph& g
   return Result<Outputs>(Outputs{output(dtype, out)});
 }
 
+// Reduce*: the reduced axes (input 1) unknown. keepdims = 1 keeps the rank, each dim 1 or the
+// input's; keepdims = 0 drops one dim per axis listed (its length), output dim j being one of
+// the input's dims j … j + k.
+std::optional<Result<Outputs>> reduce(InferSession& s, const Graph& g, const InferContext& ctx) {
+  if (!unknown(ctx, 1)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  auto k = length_of(ctx, 1);
+  if (!x || !k || *k == 0) return std::nullopt;
+  const auto rank = static_cast<int64_t>(x->size());
+  const bool keep = ctx.node.attrs.get_int("keepdims", 1) != 0;
+  if (!keep && *k > rank) return std::nullopt;
+  Namer n{s, g, ctx};
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < (keep ? rank : rank - *k); ++j) {
+    const auto first = x->begin() + j;
+    const int64_t bound = keep ? (*x)[static_cast<std::size_t>(j)]
+                               : *std::max_element(first, first + *k + 1);
+    out.push_back(n.settle(0, j, bound, bound));
+  }
+  return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
+}
+
+// Split: the sizes (input 1) unknown; each output's size along `axis` named, at most the axis.
+std::optional<Result<Outputs>> split(InferSession& s, const Graph& g, const InferContext& ctx) {
+  if (!unknown(ctx, 1)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x || ctx.node.outputs.empty()) return std::nullopt;
+  auto axis = normalize(ctx.node.attrs.get_int("axis", 0), static_cast<int64_t>(x->size()));
+  if (!axis) return std::nullopt;
+  Namer n{s, g, ctx};
+  Outputs outs;
+  const auto a = static_cast<std::size_t>(*axis);
+  for (std::size_t i = 0; i < ctx.node.outputs.size(); ++i) {
+    auto d = *x;
+    d[a] = n.settle(i, *axis, (*x)[a], (*x)[a]);
+    outs.push_back(output(ctx.type(0).dtype, d));
+  }
+  return Result<Outputs>(std::move(outs));
+}
+
+// Unsqueeze and Squeeze: the axes (input 1, its length k known) unknown. Unsqueeze: rank + k,
+// output dim j 1 or one of the input's dims j − k … j; Squeeze: rank − k, dim j one of j … j + k.
+std::optional<Result<Outputs>> squeeze_like(InferSession& s, const Graph& g,
+                                            const InferContext& ctx, bool unsqueeze) {
+  if (!unknown(ctx, 1)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  auto k = length_of(ctx, 1);
+  if (!x || !k || *k == 0) return std::nullopt;
+  const auto rank = static_cast<int64_t>(x->size());
+  if (!unsqueeze && *k > rank) return std::nullopt;
+  const int64_t out_rank = unsqueeze ? rank + *k : rank - *k;
+  Namer n{s, g, ctx};
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < out_rank; ++j) {
+    const int64_t lo = unsqueeze ? std::max<int64_t>(0, j - *k) : j;
+    const int64_t hi = unsqueeze ? std::min(j, rank - 1) : j + *k;
+    int64_t bound = 1;
+    for (int64_t i = lo; i <= hi && i < rank; ++i) bound = std::max(bound, (*x)[static_cast<std::size_t>(i)]);
+    out.push_back(n.settle(0, j, bound, bound));
+  }
+  return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
+}
+
+std::optional<Result<Outputs>> unsqueeze(InferSession& s, const Graph& g, const InferContext& ctx) {
+  return squeeze_like(s, g, ctx, true);
+}
+
+std::optional<Result<Outputs>> squeeze(InferSession& s, const Graph& g, const InferContext& ctx) {
+  return squeeze_like(s, g, ctx, false);
+}
+
+// OneHot: depth (input 1) unknown; the new axis named, no bound.
+std::optional<Result<Outputs>> one_hot(InferSession& s, const Graph& g, const InferContext& ctx) {
+  if (!unknown(ctx, 1) || !present(ctx, 2)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x) return std::nullopt;
+  const auto rank = static_cast<int64_t>(x->size()) + 1;
+  auto axis = normalize(ctx.node.attrs.get_int("axis", -1), rank);
+  if (!axis) return std::nullopt;
+  Namer n{s, g, ctx};
+  auto out = *x;
+  out.insert(out.begin() + *axis, n.settle(0, *axis, std::nullopt, 1));
+  return Result<Outputs>(Outputs{output(ctx.type(2).dtype, out)});
+}
+
+// Unique: U unique items (elements, or slices along `axis`), at most their count. One symbol,
+// recorded on the first present output of Y, indices, counts; inverse_indices has the item count.
+std::optional<Result<Outputs>> unique(InferSession& s, const Graph& g, const InferContext& ctx) {
+  if (!unknown(ctx, 0)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x) return std::nullopt;
+  const bool has_axis = ctx.node.attrs.has("axis");
+  std::optional<int64_t> axis = 0;
+  if (has_axis) axis = normalize(ctx.node.attrs.get_int("axis", 0), static_cast<int64_t>(x->size()));
+  if (!axis) return std::nullopt;
+  const int64_t items = has_axis ? (*x)[static_cast<std::size_t>(*axis)] : numel(*x);
+  Namer n{s, g, ctx};
+  std::size_t record = 0;
+  for (std::size_t i : {0, 1, 3}) {
+    if (!n.value_name(i).empty()) {
+      record = i;
+      break;
+    }
+  }
+  const int64_t u = n.settle(record, record == 0 && has_axis ? *axis : 0, items, items);
+  auto y = has_axis ? *x : std::vector<int64_t>{u};
+  if (has_axis) y[static_cast<std::size_t>(*axis)] = u;
+  return Result<Outputs>(Outputs{output(ctx.type(0).dtype, y), output(DType::kInt64, {u}),
+                                 output(DType::kInt64, {items}), output(DType::kInt64, {u})});
+}
+
+// NonMaxSuppression: selected boxes at most B·C·min(S, max_output_boxes_per_class) (B·C·S when
+// that maximum is unknown).
+std::optional<Result<Outputs>> non_max_suppression(InferSession& s, const Graph& g,
+                                                   const InferContext& ctx) {
+  auto boxes = dims_of(ctx, 0);
+  auto scores = dims_of(ctx, 1);
+  if (!boxes || !scores || boxes->size() != 3 || scores->size() != 3) return std::nullopt;
+  int64_t per_class = (*scores)[2];
+  if (const ConstData* m = known(ctx, 2); m && m->size() == 1) {
+    per_class = std::min(per_class, std::max<int64_t>(0, m->as_int(0)));
+  }
+  Namer n{s, g, ctx};
+  const int64_t bound = (*scores)[0] * (*scores)[1] * per_class;
+  const int64_t selected = n.settle(0, 0, bound, bound);
+  return Result<Outputs>(Outputs{output(DType::kInt64, {selected, 3})});
+}
+
+// StringNormalizer with stopwords: the kept strings along the last axis, at most X's.
+std::optional<Result<Outputs>> string_normalizer(InferSession& s, const Graph& g,
+                                                 const InferContext& ctx) {
+  if (!present(ctx, 0) || known(ctx, 0)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x || x->empty() || x->size() > 2) return std::nullopt;
+  Namer n{s, g, ctx};
+  auto out = *x;
+  const auto last = static_cast<int64_t>(out.size()) - 1;
+  out.back() = n.settle(0, last, x->back(), x->back());
+  return Result<Outputs>(Outputs{output(DType::kString, out)});
+}
+
+// StringSplit: the most substrings of any element (Y's last axis), at most maxsplit + 1.
+std::optional<Result<Outputs>> string_split(InferSession& s, const Graph& g,
+                                            const InferContext& ctx) {
+  if (!present(ctx, 0) || known(ctx, 0)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x) return std::nullopt;
+  std::optional<int64_t> bound;
+  if (ctx.node.attrs.has("maxsplit")) bound = ctx.node.attrs.get_int("maxsplit", 0) + 1;
+  Namer n{s, g, ctx};
+  auto y = *x;
+  y.push_back(n.settle(0, static_cast<int64_t>(x->size()), bound, 1));
+  return Result<Outputs>(Outputs{output(DType::kString, y), output(DType::kInt64, *x)});
+}
+
+// ImageDecoder: the image's height and width, no bound.
+std::optional<Result<Outputs>> image_decoder(InferSession& s, const Graph& g,
+                                             const InferContext& ctx) {
+  if (!present(ctx, 0) || known(ctx, 0)) return std::nullopt;
+  const std::string format = ctx.node.attrs.get_string("pixel_format", "RGB");
+  if (format != "RGB" && format != "BGR" && format != "Grayscale") return std::nullopt;
+  Namer n{s, g, ctx};
+  const int64_t h = n.settle(0, 0, std::nullopt, 1);
+  const int64_t w = n.settle(0, 1, std::nullopt, 1);
+  return Result<Outputs>(Outputs{output(DType::kUInt8, {h, w, format == "Grayscale" ? 1 : 3})});
+}
+
+// CenterCropPad: `shape` (input 1) unknown; each selected axis named, assumed the input's.
+std::optional<Result<Outputs>> center_crop_pad(InferSession& s, const Graph& g,
+                                               const InferContext& ctx) {
+  if (!unknown(ctx, 1)) return std::nullopt;
+  auto x = dims_of(ctx, 0);
+  if (!x) return std::nullopt;
+  std::vector<int64_t> axes;
+  const auto rank = static_cast<int64_t>(x->size());
+  for (int64_t a : ctx.node.attrs.has("axes") ? ctx.node.attrs.get_ints("axes")
+                                               : std::vector<int64_t>{}) {
+    auto axis = normalize(a, rank);
+    if (!axis) return std::nullopt;
+    axes.push_back(*axis);
+  }
+  if (!ctx.node.attrs.has("axes")) {
+    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+  }
+  Namer n{s, g, ctx};
+  auto out = *x;
+  for (int64_t a : axes) {
+    const auto i = static_cast<std::size_t>(a);
+    out[i] = n.settle(0, a, std::nullopt, (*x)[i]);
+  }
+  return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
+}
+
+// Hann/Hamming/BlackmanWindow: `size` (input 0) unknown; the length named, no bound.
+std::optional<Result<Outputs>> window(InferSession& s, const Graph& g, const InferContext& ctx) {
+  if (!unknown(ctx, 0)) return std::nullopt;
+  const auto dtype = dtype_from_onnx(
+      static_cast<int32_t>(ctx.node.attrs.get_int("output_datatype", 1)));
+  if (!dtype) return std::nullopt;
+  Namer n{s, g, ctx};
+  return Result<Outputs>(Outputs{output(*dtype, {n.settle(0, 0, std::nullopt, 1)})});
+}
+
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> r = {
       {"NonZero", non_zero}, {"Compress", compress}, {"TopK", top_k},
       {"Range", range},      {"Slice", slice},       {"Reshape", reshape},
       {"Expand", expand},    {"Tile", tile},         {"Pad", pad},
       {"Resize", resize},    {"ConstantOfShape", constant_of_shape},
+      {"Split", split},      {"Unsqueeze", unsqueeze},  {"Squeeze", squeeze},
+      {"OneHot", one_hot},   {"Unique", unique},        {"NonMaxSuppression", non_max_suppression},
+      {"ReduceSum", reduce}, {"ReduceMean", reduce},    {"ReduceMax", reduce},
+      {"ReduceMin", reduce}, {"ReduceProd", reduce},    {"ReduceL1", reduce},
+      {"ReduceL2", reduce},  {"ReduceLogSum", reduce},  {"ReduceLogSumExp", reduce},
+      {"ReduceSumSquare", reduce},
+      {"StringNormalizer", string_normalizer}, {"StringSplit", string_split},
+      {"ImageDecoder", image_decoder},         {"CenterCropPad", center_crop_pad},
+      {"HannWindow", window}, {"HammingWindow", window}, {"BlackmanWindow", window},
   };
   return r;
 }
 
 }  // namespace
+
+bool is_contents_error(const Error& error) {
+  const std::string& m = error.message();
+  return m.find("not known at analysis time") != std::string::npos ||
+         m.find("depends on tensor contents") != std::string::npos ||
+         m.find("has no known contents") != std::string::npos;
+}
+
+bool has_data_dependent_rule(const std::string& lowercase_op) {
+  for (const auto& [op, rule] : rules()) {
+    std::string lower;
+    for (char c : op) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == lowercase_op) return true;
+  }
+  return false;
+}
 
 std::optional<Result<std::vector<InferredOutput>>> infer_data_dependent(InferSession& session,
                                                                         const Graph& graph,

@@ -1,9 +1,12 @@
 // graphs analyze MODEL [--hardware ID,...] [--batch N] [--seq-len N] [--dim NAME=N]
+//                [--input-shape NAME=D0xD1x...]
 //                [--precision P] [--weight-precision P] [--kv-precision P]
 //                [--phase prefill|decode] [--cuda-graphs] [--mapper auto|roofline|cpu|gpu|systolic]
 //                [--backend eager|inductor|onnxruntime|openvino]
 //                [--per-kernel] [--per-node] [--format text|json|md] [-o FILE] [--timing]
 //                [--validate [--conversions A,B,...]]
+// graphs analyze --models-file LIST [the options above]: many models, one JSON line each
+//                (analyze_batch.h)
 //
 // --validate: also measures MODEL on this machine through the bench orchestrator and prints
 // predicted against measured per conversion (the `graphs validate` table, src/graphs/validate/
@@ -20,6 +23,7 @@
 
 #include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/worker_process.h"
+#include "graphs/cli/analyze_batch.h"
 #include "graphs/cli/bench_progress.h"
 #include "graphs/cli/commands.h"
 #include "graphs/estimate/engine.h"
@@ -53,6 +57,7 @@ struct AnalyzeOptions {
   bool timing = false;
   bool validate = false;
   std::vector<std::string> conversions;
+  std::string models_file;  // --models-file LIST (analyze_batch.h)
 };
 
 // The validation half of --validate: measured on this machine, predicted for `host`.
@@ -84,10 +89,18 @@ int run(const AnalyzeOptions& options) {
   }
   auto format = parse_report_format(html ? "text" : o.format);
   if (!format.ok()) return report_error(format.error());
+  if (o.model.empty() == o.models_file.empty()) {
+    return report_error(make_error(ErrorCode::kInvalidArgument,
+                                   "give one MODEL or --models-file LIST, not ",
+                                   o.model.empty() ? "neither" : "both"));
+  }
+  if (!o.models_file.empty() && (o.validate || !o.output.empty() || !o.phase.empty())) {
+    return report_error(make_error(ErrorCode::kInvalidArgument,
+                                   "--models-file prints JSON lines on stdout; it takes no "
+                                   "--validate, -o or --phase"));
+  }
   auto dims = to_bindings(o.model_options);
   if (!dims.ok()) return report_error(dims.error());
-  auto registry = load_registry();
-  if (!registry.ok()) return report_error(registry.error());
   AnalyzeRequest request;
   request.model = o.model;
   request.dims = *dims;
@@ -102,6 +115,9 @@ int run(const AnalyzeOptions& options) {
   request.backend = o.backend;
   request.cuda_graphs = o.cuda_graphs;
   request.hardware = o.hardware;
+  if (!o.models_file.empty()) return run_models_file(o.models_file, request, o.model_options);
+  auto registry = load_registry();
+  if (!registry.ok()) return report_error(registry.error());
   auto analysis = analyze(request, *registry);
   if (!analysis.ok()) return report_error(analysis.error());
   const auto t0 = std::chrono::steady_clock::now();
@@ -157,8 +173,11 @@ void add_analyze_command(CLI::App& app, CommandResult& result) {
                  "memory on each --hardware target");
   std::string zoo;
   for (const auto& name : zoo_names()) zoo += (zoo.empty() ? "" : ", ") + name;
-  cmd->add_option("model", opts->model, "an .onnx file or a built-in zoo name: " + zoo)
-      ->required();
+  cmd->add_option("model", opts->model, "an .onnx file or a built-in zoo name: " + zoo);
+  cmd->add_option("--models-file", opts->models_file,
+                  "analyze every model LIST names (JSON lines: model, dims, input_shapes, "
+                  "batch, seq_len; '-' for stdin) in one process: one JSON line per model on "
+                  "stdout");
   cmd->add_option("--hardware", opts->hardware,
                   "hardware IDs, comma-separated (graphs hardware list); default: this machine")
       ->delimiter(',')

@@ -52,15 +52,18 @@ void add_calibrate_command(CLI::App& app, CommandResult& result);
 void add_history_command(CLI::App& app, CommandResult& result);
 void add_validate_command(CLI::App& app, CommandResult& result);
 
-/// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N.
+/// Options shared by commands that load a model: --batch, --seq-len, --dim NAME=N,
+/// --input-shape NAME=1x3x224x224.
 struct ModelOptions {
   int64_t batch = 1;
   int64_t seq_len = 128;
-  std::vector<std::string> dims;  // NAME=N
+  std::vector<std::string> dims;          // NAME=N
+  std::vector<std::string> input_shapes;  // NAME=D0xD1x... (DimBindings::input_shapes)
   std::string branch;             // If with an unknown condition: then|else ("": costlier)
 };
 void add_model_options(CLI::App& cmd, ModelOptions& options);
-/// Turns ModelOptions into DimBindings; error (kInvalidArgument) for a malformed NAME=N.
+/// Turns ModelOptions into DimBindings; error (kInvalidArgument) for a malformed NAME=N or
+/// NAME=D0xD1x... (sizes in [0, kMaxDimFlag]; an input named twice).
 Result<DimBindings> to_bindings(const ModelOptions& options);
 /// The data-dependent dims and shape-inference notes of an inferred graph as text ("" when
 /// none): printed by inspect after its table and by analyze on standard error.

@@ -1,4 +1,5 @@
-// graphs inspect MODEL [--batch N] [--seq-len N] [--dim NAME=N] [--format text|json] [-o FILE]
+// graphs inspect MODEL [--batch N] [--seq-len N] [--dim NAME=N] [--input-shape NAME=D0xD1x...]
+//                 [--format text|json] [-o FILE]
 // Prints the graph after dim binding and shape inference: every value with dtype and shape, and
 // every node with its inputs and outputs.
 //

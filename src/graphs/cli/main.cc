@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -132,11 +133,60 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--dim", o.dims,
                  "bind a named symbolic dim, or a data-dependent one that inspect lists "
                  "(nonzero_0, loop_0, ...): --dim NAME=N (repeatable)");
+  cmd.add_option("--input-shape", o.input_shapes,
+                 "give an input's whole shape when its dims have no name ('?') or its rank is "
+                 "not declared: --input-shape NAME=1x3x48x192 (NAME= for a scalar; "
+                 "repeatable)");
   cmd.add_option("--branch", o.branch,
                  "If nodes whose condition is unknown at analysis time: estimate the then or "
                  "else branch (default: the costlier)")
       ->check(CLI::IsMember({"then", "else"}));
 }
+
+namespace {
+
+// "1x3x48x192" → sizes, "" → a scalar; nullopt unless every item is an integer in
+// [0, kMaxDimFlag].
+std::optional<std::vector<int64_t>> parse_shape(const std::string& text) {
+  std::vector<int64_t> dims;
+  if (text.empty()) return dims;
+  std::size_t start = 0;
+  while (true) {
+    const auto x = text.find('x', start);
+    const std::string item = text.substr(start, x == std::string::npos ? x : x - start);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
+        item.size() > 10) {
+      return std::nullopt;
+    }
+    const int64_t d = std::stoll(item);
+    if (d > kMaxDimFlag) return std::nullopt;
+    dims.push_back(d);
+    if (x == std::string::npos) return dims;
+    start = x + 1;
+  }
+}
+
+Status add_input_shape(const std::string& flag, DimBindings& b) {
+  const auto eq = flag.rfind('=');
+  if (eq == std::string::npos || eq == 0) {
+    return make_error(ErrorCode::kInvalidArgument, "--input-shape expects NAME=D0xD1x... "
+                      "(e.g. x=1x3x224x224), got '", flag, "'");
+  }
+  const std::string name = flag.substr(0, eq);
+  auto dims = parse_shape(flag.substr(eq + 1));
+  if (!dims) {
+    return make_error(ErrorCode::kInvalidArgument, "--input-shape ", name, ": '",
+                      flag.substr(eq + 1), "' is not a shape like 1x3x224x224 (sizes in [0, ",
+                      kMaxDimFlag, "])");
+  }
+  if (!b.input_shapes.emplace(name, *dims).second) {
+    return make_error(ErrorCode::kInvalidArgument, "--input-shape names input '", name,
+                      "' twice");
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 Result<DimBindings> to_bindings(const ModelOptions& o) {
   DimBindings b;
@@ -159,12 +209,15 @@ Result<DimBindings> to_bindings(const ModelOptions& o) {
     if (!ok) {
       return make_error(ErrorCode::kInvalidArgument, "--dim expects NAME=N, got '", d, "'");
     }
-    if (size < 1 || size > kMaxDimFlag) {
+    // A data-dependent dim may be 0 (a NonZero that finds nothing).
+    const int64_t lowest = graphs::names_data_dependent_dim(d.substr(0, eq)) ? 0 : 1;
+    if (size < lowest || size > kMaxDimFlag) {
       return make_error(ErrorCode::kInvalidArgument, "--dim ", d.substr(0, eq), ": ", size,
-                        " is outside [1, ", kMaxDimFlag, "]");
+                        " is outside [", lowest, ", ", kMaxDimFlag, "]");
     }
     b.named[d.substr(0, eq)] = size;
   }
+  for (const auto& shape : o.input_shapes) GRAPHS_RETURN_IF_ERROR(add_input_shape(shape, b));
   return b;
 }
 

@@ -3,7 +3,8 @@
 // functions, Tanh Sigmoid Relu LeakyRelu PRelu Elu Selu Celu Gelu HardSigmoid HardSwish Mish
 // Softplus Softsign ThresholdedRelu Shrink.
 //
-// Shape: output has input 0's type (PRelu: X's type, the slope broadcasts unidirectionally).
+// Shape: output has input 0's type (PRelu: X's type, the slope broadcasts unidirectionally;
+// before opset 7 a slope of lower rank is aligned at X's axis 1, one value per channel).
 // Contents are folded when the input is known (const_eval.h), in double, rounded to float32 for
 // float32 tensors.
 //
@@ -23,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "graphs/ops/compute_helpers.h"
 #include "graphs/ops/const_eval.h"
 #include "graphs/ops/op_helpers.h"
 
@@ -107,13 +109,33 @@ OpCost gelu_cost(const CostContext& ctx) {
   return ops::elementwise_cost(ctx, tanh_form ? kGeluTanhFlops : kGeluErfFlops);
 }
 
+// The slope of a PRelu before opset 7 (PRelu-1, PRelu-6: "if Slope is of size 1, the value is
+// shared across different channels", else one value per channel, Caffe2's layout) aligned at
+// X's axis 1: trailing 1s make it rank(X) − 1, which numpy broadcasting then aligns from axis 1.
+// nullopt when it needs no change (opset ≥ 7, or a slope of X's rank).
+std::optional<Value> legacy_prelu_slope(const InferContext& ctx) {
+  const int opset = ops::resolved_opset(ctx.opset);
+  const Value* x = ctx.input(0);
+  const Value* slope = ctx.input(1);
+  if (opset >= 7 || !x || !slope || !x->type.rank_known || !slope->type.rank_known) {
+    return std::nullopt;
+  }
+  if (slope->type.rank() >= x->type.rank() - 1) return std::nullopt;
+  Value aligned = *slope;
+  aligned.type.shape.resize(static_cast<std::size_t>(x->type.rank() - 1), Dim::fixed(1));
+  return aligned;  // row-major contents are unchanged by trailing 1s
+}
+
 // PRelu (opset 16 adds integer types): y = x < 0 ? slope·x : x, slope broadcast to X's shape
-// (unidirectional, Broadcasting.md).
+// (unidirectional, Broadcasting.md; from axis 1 before opset 7, legacy_prelu_slope).
 Result<Outputs> infer_prelu(const InferContext& ctx) {
+  const std::optional<Value> legacy_slope = legacy_prelu_slope(ctx);
+  InferContext aligned = ctx;
+  if (legacy_slope) aligned.inputs[1] = &*legacy_slope;
   GRAPHS_ASSIGN_OR_RETURN(
       Outputs outputs,
       ops::infer_pointwise(
-          ctx, ops::nary_rule(
+          aligned, ops::nary_rule(
                    2, 2,
                    [](Ints x) -> std::optional<int64_t> {
                      return x[0] < 0 ? static_cast<int64_t>(static_cast<uint64_t>(x[0]) *
@@ -123,7 +145,7 @@ Result<Outputs> infer_prelu(const InferContext& ctx) {
                    [](Floats x) { return x[0] < 0 ? x[1] * x[0] : x[0]; })));
   if (outputs[0].type.shape != ctx.type(0).shape) {
     return ctx.error("slope " + ctx.type(1).to_string() + " does not broadcast to X " +
-                     ctx.type(0).to_string());
+                     ctx.type(0).to_string() + (legacy_slope ? " from axis 1" : ""));
   }
   return outputs;
 }

@@ -12,7 +12,8 @@
 //                    [batch, q_seq, q_heads·v_head_size] (3-D Q)
 //   present_key      [batch, kv_heads, T, head_size]; present_value [batch, kv_heads, T, v_head_size]
 //   qk_matmul_output [batch, q_heads, q_seq, T]
-//   attn_mask must broadcast to [batch, q_heads, q_seq, T].
+//   attn_mask must broadcast to [batch, q_heads, q_seq, T]; from opset 24 its last dim may be
+//   shorter than T (padded with −∞), and the optional input 6, nonpad_kv_seqlen, is [batch].
 // Attention counting: MACs = batch·q_heads·q_seq·T·(head_size + v_head_size) (Q·Kᵀ and P·V;
 // K and V shared by a group are read once per query head, as GQA kernels compute). FLOPs =
 // 2 × MACs + per score element (batch·q_heads·q_seq·T): 1 (scale) + 5 (softmax: max, subtract,
@@ -71,6 +72,20 @@ Result<HeadView> head_view(const InferContext& ctx, std::size_t index, const cha
   return HeadView{d[0], heads, d[1], d[2] / heads};
 }
 
+
+// attn_mask broadcasts to [batch, q_heads, q_seq, T]; from opset 24 its last dim may be any
+// size up to T (Attention-24: "padded to total_sequence_length with negative infinity").
+template <typename Geometry>
+Status check_mask(const InferContext& ctx, const Geometry& g) {
+  if (!ctx.input(3)) return ok_status();
+  std::vector<int64_t> target = {g.batch, g.q_heads, g.q_seq, g.total()};
+  if (ctx.opset >= 24) {
+    GRAPHS_ASSIGN_OR_RETURN(const auto m, static_input_dims(ctx, 3, "attn_mask"));
+    if (!m.empty() && m.back() >= 1 && m.back() <= g.total()) target.back() = m.back();
+  }
+  return check_broadcasts_to(ctx, 3, "attn_mask", target);
+}
+
 Result<AttentionGeometry> attention_geometry(const InferContext& ctx) {
   GRAPHS_RETURN_IF_ERROR(ctx.require_inputs(3));
   GRAPHS_ASSIGN_OR_RETURN(const HeadView q, head_view(ctx, 0, "Q", "q_num_heads"));
@@ -116,8 +131,8 @@ Result<AttentionGeometry> attention_geometry(const InferContext& ctx) {
     GRAPHS_RETURN_IF_ERROR(
         check_input_shape(ctx, 5, "past_value", {g.batch, g.kv_heads, g.past, g.v_head_size}));
   }
-  GRAPHS_RETURN_IF_ERROR(check_broadcasts_to(ctx, 3, "attn_mask",
-                                             {g.batch, g.q_heads, g.q_seq, g.total()}));
+  GRAPHS_RETURN_IF_ERROR(check_mask(ctx, g));
+  if (ctx.input(6)) GRAPHS_RETURN_IF_ERROR(check_input_shape(ctx, 6, "nonpad_kv_seqlen", {g.batch}));
   const int64_t mode = ctx.node.attrs.get_int("qk_matmul_output_mode", 0);
   if (mode < 0 || mode > 3) {
     return ctx.error("qk_matmul_output_mode " + std::to_string(mode) + " must be 0, 1, 2 or 3");

@@ -510,5 +510,11 @@ GRAPHS_REGISTER_OP(ops::elementwise_schema("CastLike", infer_cast_like, cast_cos
 GRAPHS_REGISTER_OP(view_op("Identity", infer_identity));
 GRAPHS_REGISTER_OP(view_op("Dropout", infer_dropout));
 
+// Swish-24: x · sigmoid(alpha · x) (Operators.md "Swish"; alpha default 1).
+GRAPHS_REGISTER_OP(ops::since_opset(
+    24, ops::elementwise_schema("Swish", ops::same_as_first_input, ops::per_element_cost(6),
+                                "6 per output element (x·sigmoid(alpha·x): multiply, sigmoid 4, "
+                                "multiply)")));
+
 }  // namespace
 }  // namespace graphs

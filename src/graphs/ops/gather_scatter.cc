@@ -335,6 +335,37 @@ OpCost cum_sum_cost(const CostContext& ctx) {
   return fold::move_cost(ctx.bytes(ctx.input(0)), ctx.output_bytes(), ctx.numel(ctx.output(0)));
 }
 
+// TensorScatter-24 (Operators.md "TensorScatter"): writes `update` [B, ..., S_u, ...] into
+// `past_cache` [B, ..., S_max, ...] along `axis` (default −2) at write_indices [B] (linear or
+// circular mode) → present_cache, past_cache's shape. In place in a KV-cache runtime; counted
+// as its own kernel: 0 FLOPs, bytes = inputs read + output written.
+Outputs infer_tensor_scatter(const InferContext& ctx) {
+  GRAPHS_RETURN_IF_ERROR(ctx.require_inputs(2));
+  GRAPHS_ASSIGN_OR_RETURN(const auto cache, input_dims(ctx, 0));
+  GRAPHS_ASSIGN_OR_RETURN(const auto update, input_dims(ctx, 1));
+  const auto rank = static_cast<int64_t>(cache.size());
+  if (update.size() != cache.size() || rank < 2) {
+    return ctx.error("update " + fold::dims_string(update) + " and past_cache " +
+                     fold::dims_string(cache) + " must have one rank of 2 or more");
+  }
+  GRAPHS_ASSIGN_OR_RETURN(const int64_t axis,
+                          fold::normalize_axis(ctx, ctx.node.attrs.get_int("axis", -2), rank));
+  if (axis == 0) return ctx.error("axis must not be the batch axis 0");
+  for (int64_t i = 0; i < rank; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    if (i == axis ? update[k] > cache[k] : update[k] != cache[k]) {
+      return ctx.error("update " + fold::dims_string(update) + " does not fit past_cache " +
+                       fold::dims_string(cache) + " along axis " + std::to_string(axis));
+    }
+  }
+  return std::vector<InferredOutput>{{ctx.type(0), std::nullopt}};
+}
+
+GRAPHS_REGISTER_OP(since_opset(
+    24, movement_op("TensorScatter", infer_tensor_scatter, data_movement_cost,
+                    "0; bytes = past_cache, update and write_indices read, present_cache "
+                    "written")));
+
 }  // namespace
 
 GRAPHS_REGISTER_OP(movement_op("Gather", infer_gather, gather_cost,

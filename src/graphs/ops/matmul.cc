@@ -383,5 +383,35 @@ GRAPHS_REGISTER_OP(OpSchema{
     .flops_note = "2 × MACs as MatMul + 2 per output element (requantize)",
 });
 
+// Det-11: X [*, M, M] → [*] (Operators.md "Det"). FLOPs per matrix: 2M³/3 for the LU
+// factorisation with partial pivoting (Golub & Van Loan, Matrix Computations, 4th ed., §3.2) +
+// M − 1 for the product of the diagonal; no MACs counted (not a GEMM).
+InferResult det_shape(const InferContext& ctx) {
+  GRAPHS_RETURN_IF_ERROR(ctx.require_inputs(1));
+  GRAPHS_ASSIGN_OR_RETURN(auto x, static_input_dims(ctx, 0, "X"));
+  if (x.size() < 2 || x[x.size() - 1] != x[x.size() - 2]) {
+    return ctx.error("X " + dims_to_string(x) + " must be [*, M, M]");
+  }
+  x.resize(x.size() - 2);
+  return std::vector<InferredOutput>{{TensorType::make(ctx.type(0).dtype, x), std::nullopt}};
+}
+
+OpCost det_cost(const CostContext& ctx) {
+  const auto x = dims_of(ctx.input(0));
+  if (x.size() < 2) return compute_cost(ctx, 0, 0);
+  const double m = static_cast<double>(x.back());
+  const double matrices = ctx.numel(ctx.output(0));
+  return compute_cost(ctx, 0, matrices * (2 * m * m * m / 3 + std::max(0.0, m - 1)));
+}
+
+GRAPHS_REGISTER_OP(OpSchema{
+    .op_type = "Det",
+    .domain = "",
+    .op_class = OpClass::kOther,
+    .infer = det_shape,
+    .cost = det_cost,
+    .flops_note = "per M×M matrix: 2M³/3 (LU factorisation) + M − 1 (product of the diagonal)",
+});
+
 }  // namespace
 }  // namespace graphs::ops

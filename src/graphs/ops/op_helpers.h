@@ -2,10 +2,13 @@
 // (elementwise, unary-with-same-type). Used by every ops/*.cc family file.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "graphs/common/checked_math.h"
 #include "graphs/ops/op_registry.h"
 
 namespace graphs::ops {
@@ -20,6 +23,19 @@ Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
 /// Product of dims[begin, end).
 int64_t product(const std::vector<int64_t>& dims, std::size_t begin = 0,
                 std::size_t end = static_cast<std::size_t>(-1));
+
+/// Product of dims[begin, end), or nullopt when it does not fit int64 (common/checked_math.h).
+/// For shape rules that turn a product into a dim or an element count (Reshape's −1, Flatten,
+/// Size, Concat's blocks): an overflow there is an error naming the node, never a wrapped size.
+inline std::optional<int64_t> checked_product(const std::vector<int64_t>& dims,
+                                              std::size_t begin = 0,
+                                              std::size_t end = static_cast<std::size_t>(-1)) {
+  end = std::min(end, dims.size());
+  if (begin >= end) return 1;
+  return graphs::checked_product(
+      std::vector<int64_t>(dims.begin() + static_cast<std::ptrdiff_t>(begin),
+                           dims.begin() + static_cast<std::ptrdiff_t>(end)));
+}
 
 /// Shape rule for ops whose single output has the first input's type (Relu, Sigmoid, Softmax…).
 Result<std::vector<InferredOutput>> same_as_first_input(const InferContext& ctx);

@@ -135,9 +135,11 @@ struct OpSchema {
   int last_version = 0;
 };
 
-/// Newest ai.onnx opset whose semantics the op rules know (RMSNormalization, Attention and
-/// RotaryEmbedding are opset 23).
-inline constexpr int kNewestOnnxOpset = 23;
+/// Newest ai.onnx opset whose semantics the op rules know: 25 (ONNX 1.20). RMSNormalization,
+/// Attention and RotaryEmbedding are opset 23; opsets 24 and 25 add element types (float8e8m0,
+/// int2, uint2) to existing ops, Swish-24 and TensorScatter-24, and Attention-24's optional
+/// `nonpad_kv_seqlen` input and shorter `attn_mask` (onnx/docs/Changelog.md); the rules follow.
+inline constexpr int kNewestOnnxOpset = 25;
 
 /// An inclusive range of opset versions; `since == 0` when unknown.
 struct OpsetRange {

@@ -24,6 +24,7 @@
 //   Tanh 1, Relu 1, HardSigmoid 4, …); defaults f = Sigmoid, g = h = Tanh (RNN f = Tanh).
 //   With defaults and B: RNN 4, GRU 23, LSTM 30 per unit; LSTM input_forget is not modelled.
 // Bytes: every present input read once (weights included), every present output written once.
+// com.microsoft DynamicQuantizeLSTM (below) follows LSTM with its weights stored transposed.
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -119,7 +120,9 @@ Status read_attributes(const Node& node, int opset, Cell cell, Recurrence& r,
 }
 
 // Shape rule.
-InferResult recurrent_shape(const InferContext& ctx, Cell cell) {
+// `transposed`: W [dirs, input, g·hidden] and R [dirs, hidden, g·hidden], as ONNX Runtime's
+// DynamicQuantizeLSTM stores them (contrib_defs.cc).
+InferResult recurrent_shape(const InferContext& ctx, Cell cell, bool transposed = false) {
   Recurrence r;
   auto err = [&](const std::string& m) { return ctx.error(m); };
   GRAPHS_RETURN_IF_ERROR(read_attributes(ctx.node, ctx.opset, cell, r, err));
@@ -139,17 +142,24 @@ InferResult recurrent_shape(const InferContext& ctx, Cell cell) {
       return ctx.error("hidden_size " + std::to_string(r.hidden) + " must be positive");
     }
   } else {
-    r.hidden = rd[2];
+    r.hidden = transposed ? rd[1] : rd[2];
   }
-  const std::vector<int64_t> w_expected = {r.dirs, g * r.hidden, r.input};
-  const std::vector<int64_t> r_expected = {r.dirs, g * r.hidden, r.hidden};
+  const std::string gh = std::to_string(g) + "·hidden_size";
+  const std::vector<int64_t> w_expected =
+      transposed ? std::vector<int64_t>{r.dirs, r.input, g * r.hidden}
+                 : std::vector<int64_t>{r.dirs, g * r.hidden, r.input};
+  const std::vector<int64_t> r_expected =
+      transposed ? std::vector<int64_t>{r.dirs, r.hidden, g * r.hidden}
+                 : std::vector<int64_t>{r.dirs, g * r.hidden, r.hidden};
   if (w != w_expected) {
     return ctx.error("W " + dims_to_string(w) + ", expected " + dims_to_string(w_expected) +
-                     " ([directions, " + std::to_string(g) + "·hidden_size, input_size])");
+                     (transposed ? " ([directions, input_size, " + gh + "])"
+                                 : " ([directions, " + gh + ", input_size])"));
   }
   if (rd != r_expected) {
     return ctx.error("R " + dims_to_string(rd) + ", expected " + dims_to_string(r_expected) +
-                     " ([directions, " + std::to_string(g) + "·hidden_size, hidden_size])");
+                     (transposed ? " ([directions, hidden_size, " + gh + "])"
+                                 : " ([directions, " + gh + ", hidden_size])"));
   }
   if (ctx.input(3)) GRAPHS_RETURN_IF_ERROR(check_input_shape(ctx, 3, "B", {r.dirs, 2 * g * r.hidden}));
   if (ctx.input(4)) GRAPHS_RETURN_IF_ERROR(check_input_shape(ctx, 4, "sequence_lens", {r.batch}));
@@ -187,7 +197,7 @@ double unit_flops(Cell cell, const std::vector<std::string>& act, bool bias, boo
   return 0;
 }
 
-OpCost recurrent_cost(const CostContext& ctx, Cell cell) {
+OpCost recurrent_cost(const CostContext& ctx, Cell cell, bool transposed = false) {
   Recurrence r;
   auto ignore = [](const std::string& m) { return Error(ErrorCode::kShapeError, m); };
   const auto x = dims_of(ctx.input(0));
@@ -199,7 +209,7 @@ OpCost recurrent_cost(const CostContext& ctx, Cell cell) {
   r.seq = r.batch_major ? x[1] : x[0];
   r.batch = r.batch_major ? x[0] : x[1];
   r.input = x[2];
-  r.hidden = ctx.node.attrs.get_int("hidden_size", rd[2]);
+  r.hidden = ctx.node.attrs.get_int("hidden_size", transposed ? rd[1] : rd[2]);
   const double g = static_cast<double>(gates(cell));
   const double steps = static_cast<double>(r.seq);
   const double batch = static_cast<double>(r.batch);
@@ -244,6 +254,19 @@ GRAPHS_REGISTER_OP(recurrent_schema(
     "2 × MACs (MACs = seq·dirs·batch·4·hidden·(input+hidden)) + per step, direction and hidden "
     "unit: 4 gate sums (1, + 2 with B) + 3 f + g + h + 4 (cell and hidden updates) + 6 with P; "
     "defaults with B: 30"));
+
+// ONNX Runtime's DynamicQuantizeLSTM (com.microsoft): LSTM with 8-bit W and R stored transposed
+// and their scales and zero points (inputs 8–11); X is quantized per step at run time. Shapes
+// and counts as LSTM's; the weights' bytes are their int8/uint8 storage.
+GRAPHS_REGISTER_OP(OpSchema{
+    .op_type = "DynamicQuantizeLSTM",
+    .domain = "com.microsoft",
+    .op_class = OpClass::kMatMul,
+    .infer = [](const InferContext& ctx) { return recurrent_shape(ctx, Cell::kLstm, true); },
+    .cost = [](const CostContext& ctx) { return recurrent_cost(ctx, Cell::kLstm, true); },
+    .flops_note = "as LSTM (W [dirs, input, 4·hidden] and R [dirs, hidden, 4·hidden] int8, "
+                  "read at their 8-bit size)",
+});
 
 }  // namespace
 }  // namespace graphs::ops
