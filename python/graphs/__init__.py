@@ -1,8 +1,14 @@
 """graphs: characterize neural-network graphs and predict how they run on hardware.
 
-The analysis is C++ (the `_graphs` extension); this package re-exports it. Results are plain
-dicts following the JSON schema of `graphs analyze --format json` (units in field names).
-`graphs.benchmark` runs models through several backends (the `graphs bench` orchestrator).
+The analysis is C++ (the `_graphs` extension); this package is a thin layer over it:
+
+- `graphs.analyze(model, example_inputs=None, hardware=..., batch=..., ...)`: a zoo name, an
+  .onnx file or a torch.nn.Module (exported to ONNX first) → `AnalysisResult` (the JSON
+  document of `graphs analyze --format json`, main figures typed; `.to_json()`);
+- `graphs.validate(models, conversions=..., batch=...)` → `ValidationResult` (`graphs validate`);
+- `graphs.benchmark(model, example_inputs, conversions=...)` → `BenchmarkReport` (`graphs bench`).
+
+Bad input raises ValueError with the C++ one-line message, failures RuntimeError.
 
 The extension is loaded on first use of one of its names, so that `import graphs` (and the
 benchmark worker, `python -m graphs.worker`) work from a source tree without it and never
@@ -20,12 +26,15 @@ from typing import Any
 # wherever it is.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
+from graphs.analysis import (AnalysisResult, Estimate, ValidationResult,  # noqa: F401
+                             ValidationRow, analyze, validate)
 from graphs.benchmark import BenchmarkReport, ConversionResult, benchmark  # noqa: F401
 
-_EXTENSION_NAMES = ("__version__", "analyze", "hardware_ids", "zoo_names")
+_EXTENSION_NAMES = ("__version__", "hardware_ids", "zoo_names")
 
-__all__ = ["__version__", "analyze", "hardware_ids", "zoo_names", "benchmark",
-           "BenchmarkReport", "ConversionResult"]
+__all__ = ["__version__", "analyze", "validate", "benchmark", "hardware_ids", "zoo_names",
+           "AnalysisResult", "Estimate", "ValidationResult", "ValidationRow", "BenchmarkReport",
+           "ConversionResult"]
 
 
 def __getattr__(name: str) -> Any:

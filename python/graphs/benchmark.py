@@ -30,11 +30,12 @@ __all__ = ["benchmark", "BenchmarkReport", "ConversionResult", "LatencyStats", "
            "OutputCheck", "OpTime", "build_config", "parse_report"]
 
 #: Settings keys the orchestrator accepts besides model and conversions (src/graphs/bench/
-#: settings.h, BenchSettings).
+#: settings.h, BenchSettings). `progress` is not one of them: it is the extension's second
+#: argument (True: a line per phase on stderr; a callable: a dict per event).
 SETTINGS = ("tier", "device", "batch", "seq_len", "input_shapes", "input_dtypes", "min_time_s",
             "max_time_s", "n_samples", "min_samples", "target_rel_ci", "warmup_min_time_s",
             "warmup_max_time_s", "warmup_tolerance", "chunk_min_time_s", "timeout_s",
-            "timeouts_s", "threads", "seed", "python", "worker_command", "jsonl_path",
+            "timeouts_s", "threads", "seed", "python", "worker_command", "remote", "jsonl_path",
             "work_dir", "keep_outputs", "keep_samples", "profile_ops", "progress")
 
 
@@ -256,19 +257,26 @@ def export_module(model, example_inputs: Sequence[Any] | Any, path: str,
     return path
 
 
-def build_config(model: str, conversions: Iterable[str] | str | None,
-                 settings: dict[str, Any]) -> dict[str, Any]:
-    """The orchestrator's settings object. Unknown setting names are rejected here with the
-    list of known ones (the orchestrator would reject them too)."""
-    unknown = sorted(set(settings) - set(SETTINGS))
+def check_settings(settings: dict[str, Any], known: Sequence[str], what: str) -> None:
+    """TypeError naming each unknown keyword (with a did-you-mean) and the known ones."""
+    unknown = sorted(set(settings) - set(known))
     if unknown:
         import difflib
         hints = []
         for u in unknown:
-            near = difflib.get_close_matches(u, SETTINGS, n=1)
+            near = difflib.get_close_matches(u, known, n=1)
             hints.append(f"{u!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
-        raise TypeError(f"unknown benchmark setting(s) {', '.join(hints)}; known: "
-                        f"{', '.join(SETTINGS)}")
+        raise TypeError(f"unknown {what} setting(s) {', '.join(hints)}; known: "
+                        f"{', '.join(known)}")
+
+
+def build_config(model: str, conversions: Iterable[str] | str | None,
+                 settings: dict[str, Any]) -> dict[str, Any]:
+    """The orchestrator's settings object. Unknown setting names are rejected here with the
+    list of known ones (the orchestrator would reject them too); `progress` is left out (it is
+    not a setting of the run but how it reports)."""
+    check_settings(settings, SETTINGS, "benchmark")
+    settings = {k: v for k, v in settings.items() if k != "progress"}
     cfg: dict[str, Any] = {"model": model}
     if conversions is not None:
         cfg["conversions"] = [conversions] if isinstance(conversions, str) else list(conversions)
@@ -291,8 +299,11 @@ def benchmark(model: Any, example_inputs: Sequence[Any] | Any = None,
       model spec string as `graphs bench` takes it.
     settings: the orchestrator's settings (units in the names): device, batch, seq_len,
       min_time_s, max_time_s, n_samples, target_rel_ci, timeout_s, threads, seed, tier,
-      input_shapes, input_dtypes, jsonl_path, work_dir, keep_samples, profile_ops, progress,
-      python, ...
+      input_shapes, input_dtypes, jsonl_path, work_dir, keep_samples, profile_ops, python,
+      remote ("user@host": the workers run there over ssh; model specs only), ...; and
+      progress: False (default), True (a line per phase on stderr) or a callable that gets a
+      dict per event ({"conversion", "index", "total", "phase", "elapsed_s", "samples",
+      "median_ci_rel", "status", "reason"}).
 
     Raises ValueError for bad input (unknown conversion names, with suggestions, come from the
     orchestrator), ImportError when the C++ extension is not built. A conversion that fails,
@@ -306,6 +317,10 @@ def benchmark(model: Any, example_inputs: Sequence[Any] | Any = None,
     if not _is_module(model):
         raise TypeError(f"model must be an nn.Module, a factory returning one, or a model spec "
                         f"string; got {type(model).__name__}")
+    if settings.get("remote"):
+        raise ValueError("an nn.Module is exported to a temporary file on this machine, which "
+                         "workers on a remote host cannot open; benchmark a model spec there "
+                         "('torchvision:NAME', 'hf:NAME', 'package.module:factory')")
     with tempfile.TemporaryDirectory(prefix="graphs-bench-") as tmp:
         path = export_module(model, example_inputs, os.path.join(tmp, "model.pt2"),
                              dynamic_shapes)
@@ -315,11 +330,13 @@ def benchmark(model: Any, example_inputs: Sequence[Any] | Any = None,
 def _run(spec: str, conversions, settings: dict, bench: Callable[[str], str] | None
          ) -> BenchmarkReport:
     cfg = build_config(spec, conversions, settings)
-    if bench is None:
-        try:
-            from graphs._graphs import bench
-        except ImportError as e:
-            raise ImportError("graphs.benchmark needs the C++ extension graphs._graphs with "
-                              "bench(); install the package (bash scripts/install_package.sh "
-                              f"VENV): {e}") from e
-    return parse_report(json.loads(bench(json.dumps(cfg))))
+    if bench is not None:
+        return parse_report(json.loads(bench(json.dumps(cfg))))
+    try:
+        from graphs._graphs import bench as run_bench
+    except ImportError as e:
+        raise ImportError("graphs.benchmark needs the C++ extension graphs._graphs with "
+                          "bench(); install the package (bash scripts/install_package.sh "
+                          f"VENV): {e}") from e
+    progress = settings.get("progress", False)
+    return parse_report(json.loads(run_bench(json.dumps(cfg), progress=progress)))

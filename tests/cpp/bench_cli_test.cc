@@ -329,4 +329,51 @@ TEST_F(BenchCliTest, SigintEndsTheRunAndTheWorker) {
   EXPECT_EQ(lines.back()["exit_status"], 130);
 }
 
+// --remote USER@HOST: the workers start as `ssh -T -o BatchMode=yes HOST <worker command>
+// --no-outputs`. A fake `ssh` first on PATH records its arguments and runs the command here (a
+// loopback "remote"); the run works through it, the header names the ssh command, and stderr
+// warns that the output check is skipped.
+TEST_F(BenchCliTest, RemoteRunsTheWorkerOverSsh) {
+  const fs::path bin = dir_ / "bin";
+  fs::create_directories(bin);
+  {
+    std::ofstream ssh(bin / "ssh");
+    ssh << "#!/bin/sh\n"
+        << "printf '%s\\n' \"$@\" >> '" << (dir_ / "ssh_args").string() << "'\n"
+        << "while [ $# -gt 0 ]; do case \"$1\" in -o) shift 2;; -*) shift;; *) break;; esac; done\n"
+        << "shift\n"  // the destination
+        << "exec \"$@\"\n";
+  }
+  fs::permissions(bin / "ssh", fs::perms::owner_all);
+  const std::string path = ::getenv("PATH") ? ::getenv("PATH") : "/usr/bin:/bin";
+  ::setenv("PATH", (bin.string() + ":" + path).c_str(), 1);
+  const fs::path out = dir_ / "r.json";
+  const Run r = run("torchvision:resnet18 --conversions EAGER,TEST_SLEEP --remote me@devbox -o " +
+                    out.string() + fast());
+  ::setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.err.find("graphs: warning: the workers run on me@devbox over ssh; their outputs "
+                       "stay there"),
+            std::string::npos)
+      << r.err;
+  // The probe and each conversion (EAGER, TEST_SLEEP) started one ssh each.
+  const std::string args = slurp(dir_ / "ssh_args");
+  const std::string one = "-T\n-o\nBatchMode=yes\nme@devbox\npython3\n" + kFakeWorker + "\n--no-outputs\n";
+  EXPECT_EQ(args, one + one + one);
+  const auto doc = nlohmann::json::parse(slurp(out));
+  EXPECT_EQ(doc["header"]["worker_command"][0], "ssh");
+  EXPECT_EQ(doc["header"]["settings"]["remote"], "me@devbox");
+  ASSERT_EQ(doc["results"].size(), 2u);
+  for (const auto& res : doc["results"]) EXPECT_EQ(res["status"], "ok") << res.dump();
+}
+
+// An ssh destination that ssh would read as an option, or one with spaces, is bad input.
+TEST_F(BenchCliTest, RemoteThatIsNoDestinationExitsTwo) {
+  for (const std::string remote : {"-oProxyCommand=x", "'me@host other'"}) {
+    const Run r = run("torchvision:resnet18 --conversions EAGER --remote=" + remote);
+    EXPECT_EQ(r.exit_status, 2) << remote << ": " << r.err;
+    EXPECT_NE(r.err.find("is not an ssh destination"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace

@@ -150,3 +150,49 @@ def test_benchmark_an_nn_module_end_to_end(tmp_path, monkeypatch):
     onnx_cpu = rep["ONNX_CPU"]
     assert onnx_cpu.ok and onnx_cpu.output_check.status == "passed"
     assert rep.to_dict()["results"][0]["conversion"] in ("EAGER", "ONNX_CPU")
+
+
+def test_progress_is_not_sent_to_the_orchestrator_as_a_setting():
+    seen = []
+    graphs.benchmark("torchvision:resnet18", conversions=["EAGER"], progress=True,
+                     _bench=lambda c: seen.append(json.loads(c)) or json.dumps(FAKE_DOC))
+    assert seen == [{"model": "torchvision:resnet18", "conversions": ["EAGER"]}]
+
+
+def test_a_module_cannot_go_to_a_remote_worker():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="workers on a remote host cannot open"):
+        graphs.benchmark(torch.nn.Linear(2, 2), (torch.rand(1, 2),), conversions=["EAGER"],
+                         remote="me@jetson", _bench=lambda c: "{}")
+
+
+@pytest.mark.skipif(not _has_bench_binding(), reason="graphs._graphs has no bench()")
+def test_progress_reaches_a_callable_and_stderr(tmp_path, monkeypatch, capfd):
+    pytest.importorskip("torch")
+    from test_worker_driver import worker_env
+    for k, v in worker_env(test_conversions=False, GRAPHS_PYTHON=sys.executable).items():
+        monkeypatch.setenv(k, v)
+    events = []
+    rep = graphs.benchmark("test_bench_models:tiny_cnn", conversions=["EAGER"],
+                           input_shapes=[(1, 3, 32, 32)], n_samples=3, threads=1,
+                           work_dir=str(tmp_path / "a"), progress=events.append)
+    assert rep.exit_status == 0, [(r.conversion, r.status, r.reason) for r in rep.results]
+    phases = [e["phase"] for e in events]
+    assert phases[0] == "start" and phases[-1] == "done" and "measure" in phases
+    assert events[-1]["conversion"] == "EAGER" and events[-1]["status"] == "ok"
+    assert all(e["index"] == 1 and e["total"] == 1 for e in events)
+    rep = graphs.benchmark("test_bench_models:tiny_cnn", conversions=["EAGER"],
+                           input_shapes=[(1, 3, 32, 32)], n_samples=3, threads=1,
+                           work_dir=str(tmp_path / "b"), progress=True)
+    assert rep.ok
+    assert "graphs: [1/1] EAGER done: ok" in capfd.readouterr().err
+
+    def boom(event):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        graphs.benchmark("test_bench_models:tiny_cnn", conversions=["EAGER"],
+                         input_shapes=[(1, 3, 32, 32)], n_samples=3, threads=1,
+                         work_dir=str(tmp_path / "c"), progress=boom)
+    with pytest.raises(TypeError, match="progress must be"):
+        graphs.benchmark("test_bench_models:tiny_cnn", conversions=["EAGER"],
+                         input_shapes=[(1, 3, 32, 32)], progress="yes")

@@ -58,3 +58,147 @@ def test_conversion_tables_agree():
         pinned = c["devices"][0] if len(c["devices"]) == 1 else None
         assert w.device == pinned, name
 
+
+
+# --- graphs.analyze: typed results, plain-string hardware, nn.Modules, the LLM arguments ------
+
+def test_analyze_returns_a_typed_result_that_round_trips_to_json():
+    import json
+    r = graphs.analyze("resnet18", hardware="h100-sxm5-80gb", batch=4)
+    assert isinstance(r, graphs.AnalysisResult)
+    assert r.model == "resnet18" and r.batch == 4 and r.precision == "fp32"
+    assert r.params == 11_689_512 and r.macs == r["totals"]["macs"] > 0
+    est = r.estimate("h100-sxm5-80gb")
+    assert isinstance(est, graphs.Estimate)
+    assert est.latency_s == r["estimates"][0]["latency_s"] > 0
+    assert est.peak_memory_bytes == r["estimates"][0]["memory"]["peak_bytes"]
+    assert json.loads(r.to_json()) == r.to_dict() == r.raw
+    with pytest.raises(KeyError, match="no estimate for 'host'"):
+        r.estimate("host")
+
+
+def test_hardware_as_one_string_or_comma_separated():
+    one = graphs.analyze("resnet18", hardware="h100-sxm5-80gb")
+    two = graphs.analyze("resnet18", hardware="h100-sxm5-80gb,a100-sxm4-80gb")
+    assert [e.hardware for e in one.estimates] == ["h100-sxm5-80gb"]
+    assert [e.hardware for e in two.estimates] == ["h100-sxm5-80gb", "a100-sxm4-80gb"]
+    assert two.estimates[0].latency_s == one.estimates[0].latency_s
+
+
+def test_backend_phase_and_precisions_reach_the_pipeline():
+    fused = graphs.analyze("resnet18", hardware="h100-sxm5-80gb")
+    eager = graphs.analyze("resnet18", hardware="h100-sxm5-80gb", backend="eager")
+    assert eager.fused_kernels > fused.fused_kernels          # one kernel per op, unfused
+    assert eager.estimates[0].backend == "eager"
+    gen = graphs.analyze("gpt2", hardware="h100-sxm5-80gb", phase="generate", seq_len=64,
+                         output_tokens=32, weight_precision="int8", kv_precision="fp16")
+    phase = gen.llm["phases"][0]
+    assert phase["phase"] == "generate" and phase["output_tokens"] == 32
+    assert phase["kv_precision"] == "fp16"
+    assert gen["model"]["weight_precision"] == "int8"
+    with pytest.raises(ValueError, match="phase"):
+        graphs.analyze("gpt2", hardware="h100-sxm5-80gb", phase="training-ish")
+
+
+def test_an_nn_module_is_exported_and_matches_its_own_onnx_file(tmp_path):
+    """The module's analysis is the analysis of the ONNX file torch.onnx.export writes for it:
+    same MACs, and the batch of the example inputs unless one is given."""
+    torch = pytest.importorskip("torch")
+    from test_bench_models import tiny_cnn
+    model = tiny_cnn()
+    x = torch.rand(2, 3, 32, 32)
+    r = graphs.analyze(model, (x,), hardware=[])
+    assert r.batch == 2
+    # Hand count: conv1 3→8 3×3 at 32×32, conv2 8→16 3×3 stride 2 at 16×16, linear 16→10.
+    per_sample = 8 * 3 * 9 * 32 * 32 + 16 * 8 * 9 * 16 * 16 + 16 * 10
+    assert r.macs == pytest.approx(2 * per_sample)
+    at8 = graphs.analyze(model, x, hardware="h100-sxm5-80gb", batch=8)
+    assert at8.batch == 8 and at8.macs == pytest.approx(8 * per_sample)
+    with pytest.raises(ValueError, match="needs example_inputs"):
+        graphs.analyze(model)
+    with pytest.raises(TypeError, match="example_inputs is for nn.Module"):
+        graphs.analyze("resnet18", ["h100-sxm5-80gb"])
+    with pytest.raises(TypeError, match="must be a zoo name"):
+        graphs.analyze(42)
+
+
+def test_onnx_path_and_missing_file():
+    import pathlib
+    with pytest.raises(ValueError, match="nope.onnx"):
+        graphs.analyze(pathlib.Path("/nonexistent/nope.onnx"))
+
+
+# --- graphs.validate ---------------------------------------------------------------------------
+
+VALIDATION_DOC = {
+    "schema_version": 1, "header": {"hardware_id": "host"}, "exit_status": 0,
+    "rows": [{"model": "resnet18", "conversion": "EAGER", "backend": "eager",
+              "precision": "fp32", "batch": 1, "seq_len": 128, "status": "ok", "reason": "",
+              "predicted_latency_s": 0.012, "measured_latency_s": 0.010,
+              "measured_median_ci_rel": 0.01, "error_rel": 0.2,
+              "predicted_speedup_vs_eager": 1.0, "measured_speedup_vs_eager": 1.0,
+              "roofline_bound_s": 0.004, "headroom": 2.5, "predicted_kernels": 60,
+              "measured_kernels": None, "measured_energy_j_per_call": None,
+              "predicted_energy_j": 0.5, "energy_unavailable": "no RAPL", "op_classes": [],
+              "notes": []}],
+    "summary": [{"conversion": "EAGER", "cases": 1, "mape": 0.2, "batch": None}]}
+
+
+def test_validate_builds_the_config_and_types_the_report():
+    import json
+    seen = []
+
+    def fake(config_json):
+        seen.append(json.loads(config_json))
+        return json.dumps(VALIDATION_DOC)
+
+    v = graphs.validate("resnet18,mobilenet_v2", "EAGER,ONNX_CPU", batch=[1, 8],
+                        max_time_s=2, record_history=False, _validate=fake)
+    assert seen == [{"models": ["resnet18", "mobilenet_v2"], "conversions": ["EAGER", "ONNX_CPU"],
+                     "batches": [1, 8], "max_time_s": 2, "record_history": False}]
+    assert isinstance(v, graphs.ValidationResult) and v.ok
+    row = v.rows[0]
+    assert row.ok and row.error_rel == 0.2 and row.measured_latency_s == 0.010
+    assert json.loads(v.to_json()) == VALIDATION_DOC
+    with pytest.raises(TypeError, match="'max_time' \\(did you mean 'max_time_s'\\?\\)"):
+        graphs.validate("resnet18", max_time=2, _validate=fake)
+
+
+def test_validate_bad_input_is_a_value_error_from_the_core():
+    with pytest.raises(ValueError, match="did you mean"):
+        graphs.validate(["resnet18"], ["EAGERR"], record_history=False)
+    with pytest.raises(ValueError, match="did you mean .*h100-sxm5-80gb"):
+        graphs.validate(["resnet18"], ["EAGER"], hardware="h100", record_history=False)
+
+
+def test_validate_measures_and_predicts_end_to_end(tmp_path, monkeypatch):
+    pytest.importorskip("torchvision")
+    from test_worker_driver import worker_env
+    for k, v in worker_env(test_conversions=False).items():
+        monkeypatch.setenv(k, v)
+    events = []
+    v = graphs.validate("resnet18", ["EAGER"], n_samples=3, threads=1, record_history=False,
+                        progress=events.append)
+    assert v.exit_status == 0, [(r.conversion, r.status, r.reason) for r in v.rows]
+    (row,) = v.rows
+    assert row.model == "resnet18" and row.conversion == "EAGER" and row.batch == 1
+    assert row.predicted_latency_s > 0 and row.measured_latency_s > 0
+    assert row.error_rel == pytest.approx(row.predicted_latency_s / row.measured_latency_s - 1)
+    assert events and events[-1]["phase"] == "done" and events[-1]["status"] == "ok"
+    assert {e["model"] for e in events} == {"resnet18"}
+
+
+def test_input_shapes_bind_a_dynamic_input(tmp_path):
+    """input_shapes= is --input-shape: a graph input's full shape; a name that is no input is a
+    ValueError naming it."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "c"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "c"])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    r = graphs.analyze(path, hardware=[], input_shapes={"x": [3, 5]})
+    assert r["totals"]["flops"] == 15  # one max per element of the bound [3, 5] input
+    with pytest.raises(ValueError, match="'z'"):
+        graphs.analyze(path, hardware=[], input_shapes={"z": [3, 5]})

@@ -1,4 +1,10 @@
-"""Entry point: `python -m graphs.worker` (docs/worker-protocol.md, version 1)."""
+"""Entry point: `python -m graphs.worker [--no-outputs]` (docs/worker-protocol.md, version 1).
+
+--no-outputs: write no output files and send no `outputs` event; conversions work in a private
+temporary folder (removed at exit) instead of the request's `output_dir`. For workers on another
+machine (`graphs bench --remote`): `output_dir` names a folder of the orchestrator's machine,
+and files written there could not be read back, so the orchestrator skips the output check.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,22 @@ import importlib
 import os
 import platform
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from typing import Any
 
+USAGE = "usage: python -m graphs.worker [--no-outputs]"
 
-def main() -> int:
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    unknown = [a for a in args if a != "--no-outputs"]
+    if unknown:
+        print(f"graphs.worker: unknown argument(s) {' '.join(unknown)}; {USAGE}", file=sys.stderr)
+        return 2
+    write_outputs = "--no-outputs" not in args
     from graphs.worker.protocol import PROTOCOL_VERSION, Channel, failed
     chan = Channel()
     chan.send({"type": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(),
@@ -26,7 +42,7 @@ def main() -> int:
                 from graphs.worker.probe import probe
                 chan.send(probe())
             elif kind == "run":
-                run(chan, req)
+                run(chan, req, write_outputs)
                 return 0
             elif kind == "microbench":
                 from graphs.worker.microbench import microbench
@@ -52,7 +68,18 @@ def _threads(req: dict) -> int | None:
     return t
 
 
-def run(chan, req: dict) -> None:
+def run(chan, req: dict, write_outputs: bool = True) -> None:
+    if write_outputs:
+        _run(chan, req, True, None)
+        return
+    scratch = tempfile.mkdtemp(prefix="graphs-worker-")
+    try:
+        _run(chan, req, False, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(chan, req: dict, write_outputs: bool, scratch: str | None) -> None:
     from graphs.worker import conversions
     from graphs.worker.protocol import failed, limit_threads, not_applicable
     from graphs.worker.runner import RunContext, synchronize, time_chunk
@@ -72,7 +99,8 @@ def run(chan, req: dict) -> None:
               f"ignoring device {req.get('device')!r}", file=sys.stderr)
     threads = _threads(req)
     limit_threads(threads)
-    output_dir = req.get("output_dir") or os.path.join(os.getcwd(), f"graphs-worker-{os.getpid()}")
+    output_dir = scratch or req.get("output_dir") or os.path.join(
+        os.getcwd(), f"graphs-worker-{os.getpid()}")
     os.makedirs(output_dir, exist_ok=True)
     seed = req.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -114,11 +142,14 @@ def run(chan, req: dict) -> None:
     out = runner.call()
     synchronize(runner)
     first_call_s = time.perf_counter() - t0
-    if runner.fetch_outputs is not None:
+    if runner.fetch_outputs is not None and write_outputs:
         out = runner.fetch_outputs()
     chan.send({"type": "cold_start", "load_s": load_s, "convert_s": convert_s,
                "first_call_s": first_call_s})
-    if not conv.test_only:
+    if not write_outputs:
+        print("graphs.worker: --no-outputs: the first call's outputs are not written (remote "
+              "run); the orchestrator cannot check them", file=sys.stderr, flush=True)
+    elif not conv.test_only:
         from graphs.worker import outputs
         try:
             event = outputs.write(out, output_dir)

@@ -11,6 +11,9 @@ Sources, summed when several are present:
   The root is `$GRAPHS_RAPL_ROOT`, else /sys/class/powercap.
 - NVML on a CUDA run: `nvmlDeviceGetTotalEnergyConsumption` (millijoules since the driver was
   loaded; Volta and newer), through `pynvml` (pip install nvidia-ml-py).
+- Jetson (Tegra) power rails: the on-module INA3221 power monitors, read through the Linux
+  hwmon driver (`tegra_counters` below). These are power, not energy: energy is integrated from
+  samples taken at the same points as the counters above are read.
 
 Usage: `EnergyMeter.open(device)` before the measurement (it finds and test-reads the counters),
 `start()` right before the first timed chunk, `lap()` right after each timed chunk (a wrap of
@@ -24,15 +27,23 @@ processes included: on a shared machine it is an upper bound for the model's sha
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 RAPL_ROOT_ENV = "GRAPHS_RAPL_ROOT"
 DEFAULT_RAPL_ROOT = "/sys/class/powercap"
 _PACKAGE_DOMAIN = re.compile(r"^intel-rapl:(\d+)$")
+
+INA3221_ROOT_ENV = "GRAPHS_INA3221_ROOT"
+DEFAULT_INA3221_ROOT = "/sys/bus/i2c/drivers/ina3221"
+#: The Jetson module's input rail: everything on the module (CPU, GPU, SoC, memory, ...).
+MODULE_RAIL = "VDD_IN"
+_CHANNEL_LABEL = re.compile(r"^in(\d+)_label$")
 
 
 class CounterUnavailable(Exception):
@@ -46,8 +57,8 @@ class Counter:
     read: the raw value in `unit_j` joules. wrap: the value after which it restarts at 0
     (None: it never wraps within a run).
     """
-    family: str                       # "rapl" | "nvml"
-    name: str                         # "intel-rapl:0", "nvml:0"
+    family: str                       # "rapl" | "nvml" | "tegra"
+    name: str                         # "intel-rapl:0", "nvml:0", "VDD_IN"
     read: Callable[[], int]
     unit_j: float
     wrap: int | None = None
@@ -154,6 +165,129 @@ def _nvml_handle(pynvml):
     return pynvml.nvmlDeviceGetHandleByIndex(int(first) if first.isdigit() else 0)
 
 
+# --- Jetson power rails ----------------------------------------------------------------------
+#
+# Source: NVIDIA Jetson Linux Developer Guide (r36.3), Platform Power and Performance → "Jetson
+# Orin Nano Series, Jetson Orin NX Series and Jetson AGX Orin Series" → Software-Based Power
+# Consumption Modeling: the modules carry INA3221 three-channel power monitors on I2C (address
+# 0x40, on AGX modules also 0x41), whose channels the kernel labels with the rail they measure;
+# VDD_IN is the module's total input (Orin NX/Nano, Xavier NX). https://docs.nvidia.com/jetson/
+# archives/r36.3/DeveloperGuide/SD/PlatformPowerAndPerformance/
+# JetsonOrinNanoSeriesJetsonOrinNxSeriesAndJetsonAgxOrinSeries.html
+# Units and file names: Linux Documentation/hwmon/ina3221.rst (inN_input: bus voltage in mV,
+# currN_input: current in mA) and Documentation/hwmon/sysfs-interface.rst (powerN_input: µW).
+#
+# Files read, under $GRAPHS_INA3221_ROOT or /sys/bus/i2c/drivers/ina3221:
+#   <device>/hwmon/hwmon<M>/in<N>_label      the rail on channel N ("VDD_IN", "VDD_SOC", "NC")
+#   <device>/hwmon/hwmon<M>/power<N>_input   its power in µW, where the driver exposes it, else
+#   <device>/hwmon/hwmon<M>/in<N>_input      its bus voltage in mV, and
+#   <device>/hwmon/hwmon<M>/curr<N>_input    its current in mA (power: mV × mA is µW).
+# Channels labelled NC (not connected) and the shunt-voltage sum channel (in7, no current) are
+# not rails. With a VDD_IN channel only VDD_IN counts (the other rails are parts of it); without
+# one (AGX Xavier, AGX Orin), the sum of the labelled rails: what is not monitored is missing.
+# JetPack 4 (L4T 32) kernels expose the monitors through the `ina3221x` IIO driver instead,
+# which is not read.
+#
+# Energy: the rails' power is sampled each time the meter reads its counters (right before the
+# first timed chunk and right after each) and integrated with the trapezoid rule over the time
+# between samples. The INA3221 averages each reading over its own conversion window
+# (`update_interval`, milliseconds), so chunks of 50 ms and more are averaged, not aliased.
+
+
+@dataclass
+class Rail:
+    """One INA3221 channel: its label and the files its power is read from."""
+    label: str
+    hwmon: str
+    channel: int
+
+    def _path(self, what: str) -> str:
+        return os.path.join(self.hwmon, f"{what}{self.channel}_input")
+
+    def power_w(self) -> float:
+        power = self._path("power")
+        if os.path.exists(power):
+            return _read_int(power) * 1e-6
+        return _read_int(self._path("in")) * _read_int(self._path("curr")) * 1e-6
+
+
+class PowerIntegrator:
+    """Energy of a set of rails since the first read, in µJ, as a counter: each read samples
+    the summed power and adds the trapezoid since the previous read."""
+
+    def __init__(self, rails: list[Rail], clock: Callable[[], float]):
+        self.rails = rails
+        self.clock = clock
+        self._last: tuple[float, float] | None = None
+        self._energy_uj = 0.0
+
+    def read(self) -> int:
+        power_w = sum(r.power_w() for r in self.rails)
+        now_s = self.clock()
+        if self._last is not None:
+            then_s, then_w = self._last
+            self._energy_uj += 0.5 * (then_w + power_w) * (now_s - then_s) * 1e6
+        self._last = (now_s, power_w)
+        return int(round(self._energy_uj))
+
+
+def _tegra_rails(root: str) -> list[Rail]:
+    rails = []
+    for hwmon in sorted(glob.glob(os.path.join(root, "*", "hwmon", "hwmon*"))):
+        try:
+            names = os.listdir(hwmon)
+        except OSError:
+            continue
+        for n in sorted(names):
+            m = _CHANNEL_LABEL.match(n)
+            if not m:
+                continue
+            channel = int(m.group(1))
+            if not any(os.path.exists(os.path.join(hwmon, f"{w}{channel}_input"))
+                       for w in ("curr", "power")):
+                continue                  # a voltage-only channel (the shunt-voltage sum)
+            try:
+                with open(os.path.join(hwmon, n), encoding="utf-8") as f:
+                    label = f.read().strip()
+            except OSError:
+                continue
+            if not label or label.upper().startswith("NC"):
+                continue                  # not connected
+            rails.append(Rail(label, hwmon, channel))
+    return rails
+
+
+def tegra_counters(root: str | None = None,
+                   clock: Callable[[], float] | None = None) -> list[Counter]:
+    """The Jetson module's power as one integrating counter (see the comment above): VDD_IN when
+    a channel has that label, else the sum of every labelled rail. Each rail is test-read once.
+    Raises CounterUnavailable with the reason when there is no monitor or a rail is unreadable."""
+    root = root or os.environ.get(INA3221_ROOT_ENV) or DEFAULT_INA3221_ROOT
+    if not os.path.isdir(root):
+        legacy = os.path.join(os.path.dirname(root.rstrip("/")), "ina3221x")
+        hint = (" (JetPack 4's ina3221x IIO driver is present; it is not read)"
+                if os.path.isdir(legacy) else " (not a Jetson)")
+        raise CounterUnavailable(f"no Jetson power monitor: {root} does not exist{hint}")
+    rails = _tegra_rails(root)
+    if not rails:
+        raise CounterUnavailable(f"no Jetson power monitor: no labelled INA3221 channel under "
+                                 f"{root}/*/hwmon/hwmon*")
+    module = [r for r in rails if r.label == MODULE_RAIL]
+    rails = module[:1] or rails
+    for r in rails:
+        try:
+            r.power_w()
+        except OSError as e:
+            raise CounterUnavailable(f"Jetson power rail {r.label} in {r.hwmon} is not readable: "
+                                     f"{type(e).__name__}: {e.strerror or e}") from e
+        except ValueError as e:
+            raise CounterUnavailable(f"Jetson power rail {r.label} in {r.hwmon} does not hold "
+                                     f"integers: {e}") from e
+    integrator = PowerIntegrator(rails, clock or time.monotonic)
+    name = "+".join(r.label for r in rails)
+    return [Counter("tegra", name, integrator.read, 1e-6, None)]
+
+
 @dataclass
 class EnergyMeter:
     counters: list[Counter]
@@ -166,7 +300,7 @@ class EnergyMeter:
     @classmethod
     def open(cls, device: str) -> "EnergyMeter":
         counters, reasons = [], []
-        for find in (rapl_counters, lambda: [nvml_counter(device)]):
+        for find in (rapl_counters, lambda: [nvml_counter(device)], tegra_counters):
             try:
                 counters += find()
             except CounterUnavailable as e:
@@ -225,9 +359,12 @@ class EnergyMeter:
                                    "(it was shorter than their update interval); measure longer"}
         rapl = [c.name for c in self.counters if c.family == "rapl"]
         nvml = [c.name for c in self.counters if c.family == "nvml"]
-        parts = (["rapl:" + "+".join(rapl)] if rapl else []) + nvml
+        tegra = [c.name for c in self.counters if c.family == "tegra"]
+        parts = ((["rapl:" + "+".join(rapl)] if rapl else []) + nvml
+                 + (["tegra:" + "+".join(tegra)] if tegra else []))
         out = {"j_per_call": joules / n_calls, "source": "+".join(parts)}
-        if self.device == "cuda" and (not rapl or not nvml):
+        # A Jetson's rails cover the CPU and the integrated GPU alike.
+        if self.device == "cuda" and not tegra and (not rapl or not nvml):
             what = "the GPU's" if not nvml else "the CPU packages'"
             out["incomplete"] = f"{what} energy is not counted: " + "; ".join(self.reasons)
         return out

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
@@ -31,8 +33,8 @@ const std::vector<std::string>& setting_keys() {
       "model", "conversions", "tier", "device", "batch", "seq_len", "input_shapes",
       "input_dtypes", "min_time_s", "max_time_s", "n_samples", "min_samples", "target_rel_ci",
       "warmup_min_time_s", "warmup_max_time_s", "warmup_tolerance", "chunk_min_time_s",
-      "timeout_s", "timeouts_s", "threads", "seed", "python", "worker_command", "jsonl_path",
-      "work_dir", "keep_outputs", "keep_samples", "profile_ops"};
+      "timeout_s", "timeouts_s", "threads", "seed", "python", "worker_command", "remote",
+      "jsonl_path", "work_dir", "keep_outputs", "keep_samples", "profile_ops"};
   return keys;
 }
 
@@ -105,6 +107,7 @@ Result<BenchSettings> settings_from_json(const nlohmann::json& j) {
   GRAPHS_RETURN_IF_ERROR(get(j, "seed", s.seed));
   GRAPHS_RETURN_IF_ERROR(get(j, "python", s.python));
   GRAPHS_RETURN_IF_ERROR(get(j, "worker_command", s.worker_command));
+  GRAPHS_RETURN_IF_ERROR(get(j, "remote", s.remote));
   GRAPHS_RETURN_IF_ERROR(get(j, "jsonl_path", s.jsonl_path));
   GRAPHS_RETURN_IF_ERROR(get(j, "work_dir", s.work_dir));
   GRAPHS_RETURN_IF_ERROR(get(j, "keep_outputs", s.keep_outputs));
@@ -140,6 +143,7 @@ nlohmann::json settings_to_json(const BenchSettings& s) {
   j["seed"] = s.seed;
   j["python"] = s.python;
   j["worker_command"] = s.worker_command;
+  j["remote"] = s.remote.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.remote);
   j["jsonl_path"] = s.jsonl_path;
   j["work_dir"] = s.work_dir;
   j["keep_outputs"] = s.keep_outputs;
@@ -299,13 +303,46 @@ std::vector<std::string> split_words(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+Result<std::vector<std::string>> remote_worker_command(const BenchSettings& s) {
+  const std::string& host = s.remote;
+  const bool blank = std::any_of(host.begin(), host.end(), [](unsigned char c) { return std::isspace(c); });
+  if (host.empty() || blank || host.front() == '-') {
+    return make_error(ErrorCode::kInvalidArgument, "--remote '", host,
+                      "' is not an ssh destination; give user@host or a host alias from "
+                      "~/.ssh/config");
+  }
+  std::vector<std::string> argv = {"ssh", "-T", "-o", "BatchMode=yes", host};
+  std::vector<std::string> command = s.worker_command;
+  if (command.empty()) {
+    if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
+      command = split_words(env);
+    }
+  }
+  if (command.empty()) command = {s.python.empty() ? "python3" : s.python, "-m", "graphs.worker"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  argv.push_back("--no-outputs");
+  return argv;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> worker_command(const BenchSettings& s) {
+  if (!s.remote.empty()) return remote_worker_command(s);
   if (!s.worker_command.empty()) return s.worker_command;
   if (const char* env = std::getenv("GRAPHS_WORKER_COMMAND"); env != nullptr && *env != '\0') {
     return split_words(env);
   }
   GRAPHS_ASSIGN_OR_RETURN(std::string python, find_python(s.python));
   return std::vector<std::string>{std::move(python), "-m", "graphs.worker"};
+}
+
+std::string remote_note(const BenchSettings& s) {
+  if (s.remote.empty()) return "";
+  return "the workers run on " + s.remote +
+         " over ssh; their outputs stay there and cannot be read back, so the output check "
+         "against the reference is skipped (each result says 'output not checked')";
 }
 
 Result<ResolvedBench> resolve(const BenchSettings& s) {
@@ -361,6 +398,11 @@ Result<ResolvedBench> resolve(const BenchSettings& s) {
   }
 
   GRAPHS_ASSIGN_OR_RETURN(r.worker_argv, worker_command(s));
+  if (!s.remote.empty() && r.model.request.contains("path")) {
+    r.notes.push_back("MODEL is a file: the workers on " + s.remote + " open " +
+                      r.model.request["path"].get<std::string>() +
+                      ", which must exist at that path there (copy it with scp first)");
+  }
   r.worker_env = {{"PYTHONUNBUFFERED", "1"}};
 
   r.stopping.min_time_s = s.min_time_s;

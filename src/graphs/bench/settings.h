@@ -63,6 +63,11 @@ struct BenchSettings {
   int64_t seed = 0;
   std::string python;                       // interpreter; "" = $GRAPHS_PYTHON, venv, python3
   std::vector<std::string> worker_command;  // replaces `PYTHON -m graphs.worker` (tests)
+  /// user@host (or an ssh config alias): run every worker there, `ssh -T -o BatchMode=yes HOST
+  /// PYTHON -m graphs.worker --no-outputs`, PYTHON being `python` (a path on that host, not
+  /// checked here) or python3. The worker's .npy outputs stay on that host, so the output check
+  /// is skipped (worker_command below). "" = workers run here.
+  std::string remote;
   std::string jsonl_path;                   // "" = <work_dir>/results.jsonl
   std::string work_dir;                     // "" = ~/.cache/graphs/bench/<time>-<pid>
   bool keep_outputs = false;                // keep the workers' .npy outputs
@@ -115,7 +120,17 @@ Result<std::string> find_python(const std::string& flag);
 
 /// The worker's argv: settings.worker_command if set, else $GRAPHS_WORKER_COMMAND split on
 /// spaces, else {find_python(settings.python), "-m", "graphs.worker"}; find_python's errors.
+/// With settings.remote: {"ssh", "-T", "-o", "BatchMode=yes", remote} + (worker_command or
+/// $GRAPHS_WORKER_COMMAND if set, else {python or "python3", "-m", "graphs.worker"}) +
+/// {"--no-outputs"} — the remote worker writes no output files (they would land on the remote
+/// host, where the orchestrator cannot read them back) and works in a temporary folder of its
+/// own. BatchMode: ssh fails instead of prompting for a password (stdin carries the protocol).
+/// kInvalidArgument for a remote that holds whitespace or starts with '-' (it would be read as
+/// an ssh option).
 Result<std::vector<std::string>> worker_command(const BenchSettings& settings);
+
+/// The note for a remote run: the output check is skipped and why ("" when not remote).
+std::string remote_note(const BenchSettings& settings);
 
 /// Validates everything that can be checked before a worker starts: model, names (did-you-mean),
 /// tier, device, sizes, times. Errors are bad input (exit status 2).

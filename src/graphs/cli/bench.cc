@@ -2,7 +2,11 @@
 //              [--input-shape D,D,...]... [--input-dtype T]... [--min-time S] [--max-time S]
 //              [--n-samples N] [--target-rel-ci X] [--timeout S] [--threads N] [--python PATH]
 //              [-o FILE] [--format text|json|jsonl|csv|md] [--jsonl FILE] [--profile-ops]
-// graphs bench --list-conversions [--device cpu|cuda] [--format text|json]
+//              [--remote USER@HOST]
+// graphs bench --list-conversions [--device cpu|cuda] [--format text|json] [--remote USER@HOST]
+//
+// --remote runs every worker on USER@HOST over ssh (bench/settings.h, worker_command); the
+// output check is then skipped, with a warning, because the outputs stay on that host.
 //
 // Exit status: 0 every requested conversion ran and passed; 1 one failed, timed out, crashed or
 // could not run here; 2 bad input (unknown conversion, model, flag value); 130 interrupted.
@@ -200,6 +204,9 @@ int run(BenchOptions& o) {
   auto resolved = resolve(o.settings);
   if (!resolved.ok()) return report_error(resolved.error());
   for (const auto& note : resolved->notes) std::fprintf(stderr, "graphs: note: %s\n", note.c_str());
+  if (const std::string remote = remote_note(resolved->settings); !remote.empty()) {
+    std::fprintf(stderr, "graphs: warning: %s\n", remote.c_str());
+  }
   std::fprintf(stderr, "graphs: results are appended to %s\n", resolved->jsonl_path.c_str());
   install_interrupt_handlers();
   BenchReport report;
@@ -275,6 +282,9 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--seed", s.seed, "seed of the generated inputs")->capture_default_str();
   cmd->add_option("--python", s.python, "Python interpreter of the workers (default $GRAPHS_PYTHON, the venv's, python3)");
+  cmd->add_option("--remote", s.remote,
+                  "USER@HOST: run the workers there over ssh (ssh HOST python3 -m graphs.worker; "
+                  "--python names the interpreter on HOST); the output check is skipped");
   cmd->add_option("-o,--output", opts->output, "write results to FILE (.jsonl, .json, .csv, .md)");
   cmd->add_option("--format", opts->format, "text, json, jsonl, csv or md (default: from -o's extension)");
   cmd->add_option("--jsonl", s.jsonl_path, "append results to this JSONL file as they finish");
