@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import copy
 import importlib.util
 import io
-import contextlib
 import json
 import os
 import shutil
@@ -226,15 +226,17 @@ def _param_bytes(model) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
-def run_rank(rank: int, world_size: int, port: int, model_names: list, plans: dict,
+def run_rank(rank: int, world_size: int, model_names: list, plans: dict,
              out_dir: str) -> None:
     """One process of the spawned group: runs the checks of every model in `model_names`; rank 0
-    writes them to OUT_DIR/results.json, a failing rank its traceback to OUT_DIR/error.RANK."""
+    writes them to OUT_DIR/results.json, a failing rank its traceback to OUT_DIR/error.RANK.
+    The ranks meet through a file store in OUT_DIR (no TCP port chosen ahead: a port found free
+    and bound later can be taken in between by another process on a busy machine)."""
     import torch
     import torch.distributed as dist
     torch.set_num_threads(1)
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    dist.init_process_group("gloo", init_method=f"file://{os.path.join(out_dir, 'rendezvous')}",
+                            rank=rank, world_size=world_size)
     try:
         results = []
         for name in model_names:
@@ -266,6 +268,7 @@ def _max_param_err(ref, tp, tp_tensor) -> tuple[float, float, str]:
 def _check_model(model_name: str, world_size: int, planner: dict) -> list[dict]:
     import torch
     import torch.distributed as dist
+
     from graphs.tp.converter import convert, validate_plan
     ref, x = build_model(model_name)
     plan = validate_plan({k: v for k, v in planner.items() if k != "analysis"}, ref)
@@ -336,6 +339,7 @@ def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[d
     Raises RuntimeError when a rank fails, the planner cannot be run, or the run exceeds
     `timeout_s` (hung collective)."""
     import time
+
     import torch.multiprocessing as mp
     from torch.multiprocessing.spawn import ProcessException
     model_names = [model_names] if isinstance(model_names, str) else list(model_names)
@@ -347,7 +351,7 @@ def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[d
         raise ValueError(f"world size must be >= 1, got {world_size}")
     with tempfile.TemporaryDirectory(prefix="graphs-tp-") as out_dir:
         plans = {m: planner_plan(m, world_size, out_dir) for m in model_names}
-        ctx = mp.spawn(run_rank, args=(world_size, _free_port(), model_names, plans, out_dir),
+        ctx = mp.spawn(run_rank, args=(world_size, model_names, plans, out_dir),
                        nprocs=world_size, join=False)
         deadline = time.monotonic() + timeout_s
         try:
