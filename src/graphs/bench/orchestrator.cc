@@ -8,14 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "graphs/bench/worker_process.h"
+#include "graphs/bench/worker_session.h"
 #include "graphs/common/utc_time.h"
 
 namespace graphs::bench {
@@ -73,82 +72,6 @@ class JsonlWriter {
   int fd_ = -1;
 };
 
-// Reads lines until a JSON object arrives; nullopt with `why` on timeout, EOF, bad JSON.
-struct LineRead {
-  std::optional<json> message;
-  WorkerProcess::ReadStatus status = WorkerProcess::ReadStatus::kLine;
-  std::string protocol_error;
-};
-
-// No protocol message nests deeper than a few levels; a deeper line is refused before the JSON
-// parser (and the destructor of what it builds) recurses through it.
-constexpr int kMaxJsonDepth = 64;
-
-// The deepest nesting of [ and { in `text`, outside strings.
-int json_depth(const std::string& text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    else if (c == ']' || c == '}') --depth;
-  }
-  return deepest;
-}
-
-// The worker's output files: names inside the run's own folder only (no absolute path, no
-// "..", no symbolic link), regular files of at most kMaxOutputBytes — never /dev/zero or
-// ../../etc/passwd.
-constexpr uintmax_t kMaxOutputBytes = uintmax_t{4} << 30;
-
-Result<NpyArray> read_worker_output(const fs::path& dir, const std::string& name) {
-  const fs::path rel(name);
-  if (name.empty() || rel.is_absolute() ||
-      std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; })) {
-    return make_error(ErrorCode::kRuntimeError, "output '", name,
-                      "' is not a file name inside the run's folder");
-  }
-  const fs::path p = dir / rel;
-  const int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    return make_error(ErrorCode::kRuntimeError, "cannot open output '", name, "': ",
-                      std::strerror(errno));
-  }
-  struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  ::close(fd);
-  if (!regular) return make_error(ErrorCode::kRuntimeError, "output '", name, "' is not a regular file");
-  if (static_cast<uintmax_t>(st.st_size) > kMaxOutputBytes) {
-    return make_error(ErrorCode::kRuntimeError, "output '", name, "' is ", st.st_size,
-                      " bytes, above the ", kMaxOutputBytes, "-byte limit");
-  }
-  return read_npy(p.string());
-}
-
-LineRead read_message(WorkerProcess& w, Clock::time_point deadline) {
-  LineRead r;
-  std::string line;
-  r.status = w.read_line(line, deadline);
-  if (r.status == WorkerProcess::ReadStatus::kLineTooLong) {
-    r.protocol_error = "the worker wrote a line longer than 256 MiB";
-    return r;
-  }
-  if (r.status != WorkerProcess::ReadStatus::kLine) return r;
-  auto j = parse_worker_line(line);
-  if (!j.ok()) {
-    r.protocol_error = j.error().message();
-    return r;
-  }
-  r.message = std::move(j).value();
-  return r;
-}
-
 std::string startup_hint(const std::vector<std::string>& argv) {
   return fmt::format("(worker command: {}; set --python or $GRAPHS_PYTHON to an interpreter with "
                      "the graphs package installed)",
@@ -156,19 +79,6 @@ std::string startup_hint(const std::vector<std::string>& argv) {
 }
 
 }  // namespace
-
-Result<json> parse_worker_line(const std::string& line) {
-  if (json_depth(line) > kMaxJsonDepth) {
-    return make_error(ErrorCode::kRuntimeError, "the worker wrote a message nested deeper than ",
-                      kMaxJsonDepth, " levels");
-  }
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-    return make_error(ErrorCode::kRuntimeError,
-                      "the worker wrote a line that is not a protocol message: '", clip(line), "'");
-  }
-  return j;
-}
 
 json host_fingerprint() {
   json h;
@@ -216,7 +126,7 @@ ProbeOutcome run_probe(const std::vector<std::string>& argv,
   const auto deadline = after(timeout_s);
   json hello;
   for (;;) {
-    LineRead r = read_message(w, deadline);
+    WorkerLine r = read_worker_line(w, deadline);
     if (!r.protocol_error.empty()) return fail(r.protocol_error);
     if (r.status == WorkerProcess::ReadStatus::kTimeout) return fail(fmt::format("no hello within {:g} s", timeout_s));
     if (r.status != WorkerProcess::ReadStatus::kLine) return fail("it ended before its hello");
@@ -226,13 +136,11 @@ ProbeOutcome run_probe(const std::vector<std::string>& argv,
     }
     return fail("expected hello, got " + clip(r.message->dump()));
   }
-  if (hello.value("protocol", -1) != kWorkerProtocolVersion) {
-    return fail(fmt::format("protocol mismatch: worker speaks {}, graphs speaks {}",
-                            hello.contains("protocol") ? hello["protocol"].dump() : "?",
-                            kWorkerProtocolVersion));
-  }
+  // The protocol check of a run's hello: "protocol mismatch: worker speaks 2, graphs speaks 1".
+  const WorkerEvent checked = decode_worker_message(hello, ChunkExpectation{});
+  if (const auto* e = std::get_if<ProtocolErrorEvent>(&checked)) return fail(e->reason);
   if (!w.write_line(R"({"type": "probe"})").ok()) return fail("it closed its stdin");
-  LineRead r = read_message(w, deadline);
+  WorkerLine r = read_worker_line(w, deadline);
   if (!r.protocol_error.empty()) return fail(r.protocol_error);
   if (r.status == WorkerProcess::ReadStatus::kTimeout) return fail(fmt::format("no probe_result within {:g} s", timeout_s));
   if (r.status != WorkerProcess::ReadStatus::kLine) return fail("it ended before its probe_result");
@@ -268,6 +176,7 @@ json run_request(const ResolvedBench& b, const ConversionInfo& c, Device device,
   const BenchSettings& s = b.settings;
   json req = {{"type", "run"},
               {"conversion", c.name},
+              {"worker", worker_conversion(c)},
               {"device", std::string(to_string(device))},
               {"model", b.model.request},
               {"batch", s.batch},
@@ -282,306 +191,274 @@ json run_request(const ResolvedBench& b, const ConversionInfo& c, Device device,
   return req;
 }
 
-RunOutcome run_conversion(RunContext& ctx, const ConversionInfo& c, Device device,
-                          bool reference_only, const fs::path& out_dir) {
-  const ResolvedBench& b = ctx.bench;
-  RunOutcome out;
-  ConversionResult& res = out.result;
-  res.conversion = c.name;
-  res.device = std::string(to_string(device));
-  res.precision = c.precision;
-  res.family = c.family;
-  res.batch = b.settings.batch;
-  res.reference_only = reference_only;
+// One conversion's run, the orchestrator's side of the protocol: it answers chunks (warm-up by
+// WarmupTracker, measurement by measure_reply) and records what the worker reports, then the
+// exit, the status, the latency summary and the outputs.
+class ConversionRun {
+ public:
+  ConversionRun(RunContext& ctx, const ConversionInfo& c, Device device, bool reference_only,
+                fs::path out_dir)
+      : ctx_(ctx), b_(ctx.bench), c_(c), device_(device), reference_only_(reference_only),
+        out_dir_(std::move(out_dir)), warm_(ctx.bench.warmup) {}
 
+  RunOutcome run();
+
+ private:
+  std::string phase() const { return session_ ? session_->phase() : "start"; }
+  void notify(const std::string& phase, std::optional<double> ci = std::nullopt);
+  void set(RunStatus s, std::string reason);
+
+  void on(const HelloEvent&) { res_.startup_s = seconds_since(t0_); }
+  void on(const PhaseEvent& e);
+  void on(const ColdStartEvent& e);
+  void on(const OutputsEvent& e);
+  void on(const ChunkEvent& e);
+  void on(const DoneEvent& e);
+  void on(const WorkerErrorEvent& e);
+  void on(const ProtocolErrorEvent& e) { set(RunStatus::kFailed, e.reason); }
+  void on(const TimeoutEvent& e);
+  void on(const InterruptedEvent& e);
+  void on(const ExitedEvent&) { exited_ = true; }
+  void on_warmup_chunk(const std::vector<double>& latency_s);
+  void on_measure_chunk(const std::vector<double>& latency_s);
+
+  void finish(const ExitInfo& exit);
+  void summarize_samples();
+  void read_outputs();
+
+  RunContext& ctx_;
+  const ResolvedBench& b_;
+  const ConversionInfo& c_;
+  const Device device_;
+  const bool reference_only_;
+  const fs::path out_dir_;
+  RunOutcome out_;
+  ConversionResult& res_ = out_.result;
+  Clock::time_point t0_;
+  std::optional<WorkerSession> session_;
+  bool finished_ = false;  // done or error received
+  bool set_status_ = false;
+  bool exited_ = false;    // stdout ended
+  WarmupTracker warm_;
+  std::vector<double> samples_;
+  std::optional<Clock::time_point> warm_start_, measure_start_;
+  bool measuring_ = false;
+  std::vector<std::string> output_files_;
+};
+
+RunOutcome ConversionRun::run() {
+  res_.conversion = c_.name;
+  res_.device = std::string(to_string(device_));
+  res_.precision = c_.precision;
+  res_.family = c_.family;
+  res_.batch = b_.settings.batch;
+  res_.reference_only = reference_only_;
   std::error_code ec;
-  fs::remove_all(out_dir, ec);
-  fs::create_directories(out_dir, ec);
+  fs::remove_all(out_dir_, ec);
+  fs::create_directories(out_dir_, ec);
 
-  const auto t0 = Clock::now();
-  std::string phase = "start";
-  std::size_t sample_count = 0;
-  auto notify = [&](const std::string& p, std::optional<double> ci = std::nullopt) {
-    if (!ctx.progress) return;
-    ProgressEvent e;
-    e.conversion = c.name;
-    e.index = ctx.index;
-    e.total = ctx.total;
-    e.phase = p;
-    e.elapsed_s = seconds_since(t0);
-    e.samples = sample_count;
-    e.median_ci_rel = ci;
-    ctx.progress(e);
-  };
-  notify(phase);
-
-  auto spawned = WorkerProcess::spawn(b.worker_argv, b.worker_env);
-  if (!spawned.ok()) {
-    res.status = RunStatus::kFailed;
-    res.phase = phase;
-    res.reason = "the worker did not start: " + spawned.error().message();
-    return out;
+  t0_ = Clock::now();
+  notify("start");
+  auto started = WorkerSession::start(b_.worker_argv, b_.worker_env, b_.timeouts,
+                                      run_request(b_, c_, device_, out_dir_));
+  if (!started.ok()) {
+    res_.status = RunStatus::kFailed;
+    res_.phase = "start";
+    res_.reason = "the worker did not start: " + started.error().message();
+    return std::move(out_);
   }
-  WorkerProcess& w = *spawned;
-  auto deadline = after(b.timeouts.start_s);
-  double limit_s = b.timeouts.start_s;
-  bool finished = false;  // done or error received
-  bool set_status = false;
-  auto set = [&](RunStatus s, std::string reason) {
-    if (set_status) return;
-    set_status = true;
-    res.status = s;
-    res.reason = std::move(reason);
-    if (s != RunStatus::kOk) res.phase = phase;
-  };
-
-  WarmupTracker warm(b.warmup);
-  std::vector<double> samples;
-  std::optional<Clock::time_point> warm_start, measure_start;
-  bool measuring = false;
-  std::vector<std::string> output_files;
-  const std::optional<std::size_t> fixed = b.stopping.n_samples;
-
-  auto send = [&](const json& j) -> bool {
-    if (w.write_line(j.dump()).ok()) return true;
-    // The worker is gone; what it left on stdout/its exit status tells why.
-    return false;
-  };
-
-  while (!finished && !set_status) {
-    LineRead r = read_message(w, deadline);
-    if (!r.protocol_error.empty()) {
-      w.kill_group();
-      set(RunStatus::kFailed, "protocol error: " + r.protocol_error);
-      break;
-    }
-    if (r.status == WorkerProcess::ReadStatus::kTimeout) {
-      w.kill_group();
-      set(RunStatus::kTimeout,
-          fmt::format("no event from the worker for {:g} s in phase {} (its limit); worker killed",
-                      limit_s, phase));
-      break;
-    }
-    if (r.status == WorkerProcess::ReadStatus::kInterrupted) {
-      w.kill_group();
-      set(RunStatus::kInterrupted,
-          fmt::format("interrupted by {} in phase {}", signal_name(interrupt_signal()), phase));
-      break;
-    }
-    if (r.status == WorkerProcess::ReadStatus::kEof) break;
-    json& m = *r.message;
-    const std::string type = m["type"].get<std::string>();
-    deadline = after(limit_s);  // every event restarts the phase clock
-    try {
-      if (type == "hello") {
-        const int protocol = m.value("protocol", -1);
-        if (protocol != kWorkerProtocolVersion) {
-          w.kill_group();
-          set(RunStatus::kFailed, fmt::format("protocol mismatch: worker speaks {}, graphs speaks {}",
-                                              m.contains("protocol") ? m["protocol"].dump() : "?",
-                                              kWorkerProtocolVersion));
-          break;
-        }
-        res.startup_s = seconds_since(t0);
-        phase = "load";
-        limit_s = b.timeouts.load_s;
-        deadline = after(limit_s);
-        if (!send(run_request(b, c, device, out_dir))) continue;  // EOF tells the rest
-      } else if (type == "phase") {
-        phase = m.at("phase").get<std::string>();
-        limit_s = b.timeouts.for_phase(phase);
-        deadline = after(limit_s);
-        if (phase == "warmup" && !warm_start) warm_start = Clock::now();
-        if (phase == "measure" && !measure_start) measure_start = Clock::now();
-        notify(phase);
-      } else if (type == "cold_start") {
-        for (const char* key : {"load_s", "convert_s", "first_call_s"}) {
-          if (m.contains(key) && !(m[key].is_number() && m[key].get<double>() >= 0 &&
-                                   std::isfinite(m[key].get<double>()))) {
-            throw std::runtime_error(std::string("cold_start.") + key + " is not a time: " +
-                                     clip(m[key].dump()));
-          }
-        }
-        if (m.contains("load_s") && m["load_s"].is_number()) res.load_s = m["load_s"].get<double>();
-        if (m.contains("convert_s") && m["convert_s"].is_number()) res.convert_s = m["convert_s"].get<double>();
-        if (m.contains("first_call_s") && m["first_call_s"].is_number()) {
-          res.first_call_s = m["first_call_s"].get<double>();
-        }
-      } else if (type == "outputs") {
-        output_files = m.at("files").get<std::vector<std::string>>();
-        out.has_outputs = true;
-      } else if (type == "chunk") {
-        const std::vector<double> lat = m.at("latency_s").get<std::vector<double>>();
-        for (double x : lat) {
-          if (!(x >= 0) || !std::isfinite(x)) {
-            throw std::runtime_error("chunk latency " + std::to_string(x) + " is not a time");
-          }
-        }
-        const std::string chunk_phase = m.value("phase", measuring ? "measure" : "warmup");
-        if (chunk_phase != "warmup" && chunk_phase != "measure") {
-          throw std::runtime_error("chunk phase '" + clip(chunk_phase) + "' is neither warmup nor measure");
-        }
-        if (measuring && chunk_phase == "warmup") {
-          throw std::runtime_error("a warm-up chunk after measuring began");
-        }
-        if (!measuring && chunk_phase == "measure" && !measure_start) {
-          throw std::runtime_error("a measure chunk before the warm-up ended");
-        }
-        if (!measuring && chunk_phase == "warmup") {
-          if (!warm_start) warm_start = Clock::now();
-          const WarmupDecision d = reference_only && out.has_outputs
-                                       ? WarmupDecision::kSteady
-                                       : warm.add_chunk(lat, seconds_since(*warm_start));
-          if (d == WarmupDecision::kContinue) {
-            send({{"type", "continue"}, {"phase", "warmup"}});
-            continue;
-          }
-          res.warmup_calls = warm.calls();
-          res.warmup_chunks = warm.chunks();
-          res.warmup_s = seconds_since(*warm_start);
-          res.warmup_steady = d == WarmupDecision::kSteady;
-          if (d == WarmupDecision::kCapped) {
-            res.warnings.push_back(fmt::format(
-                "warm-up not steady after {:.1f} s: successive chunk medians still differ by more "
-                "than {:g} %",
-                res.warmup_s, 100 * b.warmup.tolerance));
-          }
-          if (reference_only) {
-            res.stop_reason = "reference";
-            send({{"type", "stop"}});
-            phase = "done";
-            limit_s = b.timeouts.measure_s;
-            deadline = after(limit_s);
-            continue;
-          }
-          measuring = true;
-          measure_start = Clock::now();
-          json next = {{"type", "continue"}, {"phase", "measure"}};
-          if (fixed) next["n_calls"] = *fixed;
-          send(next);
-          phase = "measure";
-          limit_s = b.timeouts.measure_s;
-          deadline = after(limit_s);
-          notify(phase);
-        } else {
-          if (!measure_start) measure_start = Clock::now();
-          measuring = true;
-          samples.insert(samples.end(), lat.begin(), lat.end());
-          sample_count = samples.size();
-          const double elapsed = seconds_since(*measure_start);
-          const StopDecision d = should_stop(b.stopping, samples, elapsed);
-          std::optional<double> ci;
-          if (ctx.progress && samples.size() >= 6) ci = summarize(samples).median_ci_rel;
-          notify("measure", ci);
-          if (d == StopDecision::kContinue) {
-            json next = {{"type", "continue"}, {"phase", "measure"}};
-            if (fixed) next["n_calls"] = *fixed - samples.size();
-            send(next);
-          } else {
-            res.stop_reason = std::string(to_string(d));
-            res.measure_s = elapsed;
-            send({{"type", "stop"}});
-          }
-        }
-      } else if (type == "done") {
-        read_done_message(m, res);
-        finished = true;
-      } else if (type == "error") {
-        const std::string kind = m.value("kind", "failed");
-        const std::string message = m.value("message", "(no message)");
-        if (m.contains("phase") && m["phase"].is_string()) phase = m["phase"].get<std::string>();
-        RunStatus s = RunStatus::kFailed;
-        std::string reason = message;
-        if (kind == "not_applicable") s = RunStatus::kNotApplicable;
-        else if (kind == "unavailable") s = RunStatus::kUnavailable;
-        else if (kind == "unsupported") reason = "unsupported: " + message;
-        set(s, reason);
-        if (m.contains("traceback") && m["traceback"].is_string()) {
-          res.stderr_tail = m["traceback"].get<std::string>();
-        }
-        finished = true;
-      } else {
-        w.kill_group();
-        set(RunStatus::kFailed, "protocol error: unknown message type '" + clip(type) + "'");
-      }
-    } catch (const std::exception& e) {
-      w.kill_group();
-      set(RunStatus::kFailed, std::string("protocol error: bad '") + type + "' message (" +
-                                  e.what() + "): " + clip(m.dump()));
-    }
+  session_.emplace(std::move(*started));
+  while (!finished_ && !set_status_ && !exited_) {
+    const WorkerEvent e = session_->next({measuring_, measure_start_.has_value()});
+    std::visit([this](const auto& event) { on(event); }, e);
   }
-
-  w.close_stdin();
-  const ExitInfo exit = w.wait(after(finished ? 30 : 5));
-  res.wall_s = seconds_since(t0);
-  res.exit = exit.describe();
-  if (exit.max_rss_bytes > 0) res.peak_rss_wait4_bytes = exit.max_rss_bytes;
-  if (!set_status && !finished) {
-    set(RunStatus::kCrashed, fmt::format("the worker died in phase {}: {}{}", phase, exit.describe(),
-                                         exit.exited && exit.exit_code == 0 ? " without a result" : ""));
-  }
-  if (!set_status) set(RunStatus::kOk, "");
-  if (!res.ok()) {
-    std::string tail = w.stderr_tail();
-    if (!res.stderr_tail.empty()) tail = res.stderr_tail;  // the worker's traceback
-    res.stderr_tail = tail;
-  } else {
-    res.stderr_tail.clear();
-  }
-
-  if (!samples.empty()) {
-    res.latency = summarize(samples);
-    if (res.measure_s == 0 && measure_start) res.measure_s = seconds_since(*measure_start);
-    const std::string noise = noise_level(res.latency->iqr_over_median);
-    if (!noise.empty()) {
-      res.warnings.push_back(fmt::format("{}: IQR/median = {:.2f}", noise, res.latency->iqr_over_median));
-    }
-    if (res.stop_reason == "max_time") {
-      if (res.latency->median_ci_rel) {
-        res.warnings.push_back(fmt::format(
-            "stopped at --max-time: the median's CI is ±{:.1f} %, above the ±{:.1f} % target",
-            100 * *res.latency->median_ci_rel, 100 * b.stopping.target_rel_ci));
-      } else {
-        res.warnings.push_back(fmt::format(
-            "stopped at --max-time after {} calls: a 95 % CI of the median needs at least 6",
-            res.latency->count));
-      }
-    }
-    if (b.settings.keep_samples) res.samples_s = samples;
-  } else if (res.ok() && !reference_only) {
-    set_status = false;
-    set(RunStatus::kFailed, "protocol error: the worker finished without measured samples");
-  }
-
-  if (out.has_outputs && res.ok()) {
-    for (const std::string& f : output_files) {
-      auto a = read_worker_output(out_dir, f);
-      if (!a.ok()) {
-        out.outputs_error = a.error().message();
-        out.outputs.clear();
-        break;
-      }
-      out.outputs.push_back(std::move(*a));
-    }
-  }
-  return out;
+  finish(session_->finish(finished_ ? 30 : 5));
+  return std::move(out_);
 }
 
-}  // namespace
+void ConversionRun::notify(const std::string& phase, std::optional<double> ci) {
+  if (!ctx_.progress) return;
+  ProgressEvent e;
+  e.conversion = c_.name;
+  e.index = ctx_.index;
+  e.total = ctx_.total;
+  e.phase = phase;
+  e.elapsed_s = seconds_since(t0_);
+  e.samples = samples_.size();
+  e.median_ci_rel = ci;
+  ctx_.progress(e);
+}
 
-Result<BenchReport> run_bench(const ResolvedBench& b, const ProgressCallback& progress) {
-  ::signal(SIGPIPE, SIG_IGN);
-  std::error_code ec;
-  fs::create_directories(b.work_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIoError, "cannot create '", b.work_dir.string(), "': ", ec.message());
+void ConversionRun::set(RunStatus s, std::string reason) {
+  if (set_status_) return;
+  set_status_ = true;
+  res_.status = s;
+  res_.reason = std::move(reason);
+  if (s != RunStatus::kOk) res_.phase = phase();
+}
+
+void ConversionRun::on(const PhaseEvent& e) {
+  if (e.phase == "warmup" && !warm_start_) warm_start_ = Clock::now();
+  if (e.phase == "measure" && !measure_start_) measure_start_ = Clock::now();
+  notify(e.phase);
+}
+
+void ConversionRun::on(const ColdStartEvent& e) {
+  if (e.load_s) res_.load_s = *e.load_s;
+  if (e.convert_s) res_.convert_s = *e.convert_s;
+  if (e.first_call_s) res_.first_call_s = *e.first_call_s;
+}
+
+void ConversionRun::on(const OutputsEvent& e) {
+  output_files_ = e.files;
+  out_.has_outputs = true;
+}
+
+void ConversionRun::on(const ChunkEvent& e) {
+  if (!measuring_ && e.phase == "warmup") {
+    on_warmup_chunk(e.latency_s);
+  } else {
+    on_measure_chunk(e.latency_s);
   }
-  GRAPHS_ASSIGN_OR_RETURN(JsonlWriter jsonl, JsonlWriter::open(b.jsonl_path));
-  BenchReport report;
-  report.jsonl_path = b.jsonl_path.string();
+}
 
-  const ProbeOutcome probe = run_probe(b.worker_argv, b.worker_env, b.timeouts.start_s);
+void ConversionRun::on(const DoneEvent& e) {
+  read_done_message(e.message, res_);
+  finished_ = true;
+}
 
+void ConversionRun::on(const WorkerErrorEvent& e) {
+  RunStatus s = RunStatus::kFailed;
+  std::string reason = e.message;
+  if (e.kind == "not_applicable") s = RunStatus::kNotApplicable;
+  else if (e.kind == "unavailable") s = RunStatus::kUnavailable;
+  else if (e.kind == "unsupported") reason = "unsupported: " + e.message;
+  set(s, reason);
+  if (e.traceback) res_.stderr_tail = *e.traceback;
+  finished_ = true;
+}
+
+void ConversionRun::on(const TimeoutEvent& e) {
+  set(RunStatus::kTimeout,
+      fmt::format("no event from the worker for {:g} s in phase {} (its limit); worker killed",
+                  e.limit_s, e.phase));
+}
+
+void ConversionRun::on(const InterruptedEvent& e) {
+  set(RunStatus::kInterrupted,
+      fmt::format("interrupted by {} in phase {}", signal_name(e.signal), phase()));
+}
+
+void ConversionRun::on_warmup_chunk(const std::vector<double>& latency_s) {
+  if (!warm_start_) warm_start_ = Clock::now();
+  const WarmupDecision d = reference_only_ && out_.has_outputs
+                               ? WarmupDecision::kSteady
+                               : warm_.add_chunk(latency_s, seconds_since(*warm_start_));
+  if (d == WarmupDecision::kContinue) {
+    session_->send({{"type", "continue"}, {"phase", "warmup"}});
+    return;
+  }
+  res_.warmup_calls = warm_.calls();
+  res_.warmup_chunks = warm_.chunks();
+  res_.warmup_s = seconds_since(*warm_start_);
+  res_.warmup_steady = d == WarmupDecision::kSteady;
+  if (d == WarmupDecision::kCapped) {
+    res_.warnings.push_back(fmt::format(
+        "warm-up not steady after {:.1f} s: successive chunk medians still differ by more "
+        "than {:g} %",
+        res_.warmup_s, 100 * b_.warmup.tolerance));
+  }
+  if (reference_only_) {
+    res_.stop_reason = "reference";
+    session_->send({{"type", "stop"}});
+    session_->enter_phase("done", b_.timeouts.measure_s);
+    return;
+  }
+  measuring_ = true;
+  measure_start_ = Clock::now();
+  json next = {{"type", "continue"}, {"phase", "measure"}};
+  if (b_.stopping.n_samples) next["n_calls"] = *b_.stopping.n_samples;
+  session_->send(next);
+  session_->enter_phase("measure", b_.timeouts.measure_s);
+  notify("measure");
+}
+
+void ConversionRun::on_measure_chunk(const std::vector<double>& latency_s) {
+  if (!measure_start_) measure_start_ = Clock::now();
+  measuring_ = true;
+  samples_.insert(samples_.end(), latency_s.begin(), latency_s.end());
+  const double elapsed = seconds_since(*measure_start_);
+  const MeasureReply reply = measure_reply(b_.stopping, samples_, elapsed);
+  std::optional<double> ci;
+  if (ctx_.progress && samples_.size() >= 6) ci = summarize(samples_).median_ci_rel;
+  notify("measure", ci);
+  if (reply.decision != StopDecision::kContinue) {
+    res_.stop_reason = std::string(to_string(reply.decision));
+    res_.measure_s = elapsed;
+  }
+  session_->send(reply.message);
+}
+
+void ConversionRun::finish(const ExitInfo& exit) {
+  res_.wall_s = seconds_since(t0_);
+  res_.exit = exit.describe();
+  if (exit.max_rss_bytes > 0) res_.peak_rss_wait4_bytes = exit.max_rss_bytes;
+  if (!set_status_ && !finished_) {
+    set(RunStatus::kCrashed,
+        fmt::format("the worker died in phase {}: {}{}", phase(), exit.describe(),
+                    exit.exited && exit.exit_code == 0 ? " without a result" : ""));
+  }
+  if (!set_status_) set(RunStatus::kOk, "");
+  if (!res_.ok()) {
+    if (res_.stderr_tail.empty()) res_.stderr_tail = session_->stderr_tail();  // else its traceback
+  } else {
+    res_.stderr_tail.clear();
+  }
+  summarize_samples();
+  read_outputs();
+}
+
+void ConversionRun::summarize_samples() {
+  if (samples_.empty()) {
+    if (res_.ok() && !reference_only_) {
+      set_status_ = false;
+      set(RunStatus::kFailed, "protocol error: the worker finished without measured samples");
+    }
+    return;
+  }
+  res_.latency = summarize(samples_);
+  if (res_.measure_s == 0 && measure_start_) res_.measure_s = seconds_since(*measure_start_);
+  const std::string noise = noise_level(res_.latency->iqr_over_median);
+  if (!noise.empty()) {
+    res_.warnings.push_back(fmt::format("{}: IQR/median = {:.2f}", noise, res_.latency->iqr_over_median));
+  }
+  if (res_.stop_reason == "max_time") {
+    if (res_.latency->median_ci_rel) {
+      res_.warnings.push_back(fmt::format(
+          "stopped at --max-time: the median's CI is ±{:.1f} %, above the ±{:.1f} % target",
+          100 * *res_.latency->median_ci_rel, 100 * b_.stopping.target_rel_ci));
+    } else {
+      res_.warnings.push_back(fmt::format(
+          "stopped at --max-time after {} calls: a 95 % CI of the median needs at least 6",
+          res_.latency->count));
+    }
+  }
+  if (b_.settings.keep_samples) res_.samples_s = samples_;
+}
+
+void ConversionRun::read_outputs() {
+  if (!out_.has_outputs || !res_.ok()) return;
+  auto outputs = read_worker_outputs(out_dir_, output_files_);
+  if (outputs.ok()) {
+    out_.outputs = std::move(*outputs);
+  } else {
+    out_.outputs_error = outputs.error().message();
+  }
+}
+
+// ---- run_bench -----------------------------------------------------------------------------
+
+json run_header(const ResolvedBench& b, const ProbeOutcome& probe) {
   json header = {{"type", "header"},
                  {"schema_version", kResultSchemaVersion},
                  {"protocol", kWorkerProtocolVersion},
@@ -606,113 +483,151 @@ Result<BenchReport> run_bench(const ResolvedBench& b, const ProgressCallback& pr
     header["probe"] = nullptr;
     header["probe_error"] = probe.error;
   }
-  jsonl.append(header);
-  report.header = header;
+  return header;
+}
 
-  // The reference: EAGER for torch sources, ONNX_CPU for .onnx files, fp32.
-  const std::string ref_name = b.model.kind == SourceKind::kOnnx ? "ONNX_CPU" : "EAGER";
-  const ConversionInfo* ref = ConversionRegistry::global().find(ref_name);
+struct Planned {
+  const ConversionInfo* c;
+  Availability avail;
+  bool reference_only;
+};
 
-  struct Planned {
-    const ConversionInfo* c;
-    Availability avail;
-    bool reference_only;
+// The conversions in run order: the reference first (moved to the front, or added as a
+// reference-only run) when some available conversion needs it.
+std::vector<Planned> plan_runs(const ResolvedBench& b, const ProbeOutcome& probe,
+                               const ConversionInfo* ref) {
+  auto avail = [&](const ConversionInfo& c) {
+    return probe.probe ? availability(c, b.model.kind, b.device, *probe.probe) : unavailable(probe.error);
   };
   std::vector<Planned> plan;
   bool need_reference = false;
   bool reference_requested = false;
   for (const ConversionInfo* c : b.conversions) {
-    Availability a = probe.probe ? availability(*c, b.model.kind, b.device, *probe.probe)
-                                 : unavailable(probe.error);
+    Availability a = avail(*c);
     if (a.available() && !c->test_only) need_reference = true;
     if (c == ref) reference_requested = true;
     plan.push_back({c, a, false});
   }
-  // Reference first: move it to the front, or add a reference-only run.
   if (ref != nullptr && need_reference) {
     if (reference_requested) {
       std::stable_partition(plan.begin(), plan.end(), [&](const Planned& p) { return p.c == ref; });
     } else {
-      Availability a = probe.probe ? availability(*ref, b.model.kind, b.device, *probe.probe)
-                                   : unavailable(probe.error);
-      plan.insert(plan.begin(), {ref, a, true});
+      plan.insert(plan.begin(), {ref, avail(*ref), true});
     }
   }
+  return plan;
+}
+
+// One planned conversion: not run (interrupted before, unavailable) or run in its worker.
+RunOutcome run_planned(RunContext& ctx, const Planned& p, bool interrupted) {
+  const ResolvedBench& b = ctx.bench;
+  const Device device = p.c->device_for(b.device);
+  RunOutcome o;
+  ConversionResult& res = o.result;
+  if (interrupted) {
+    res.conversion = p.c->name;
+    res.status = RunStatus::kInterrupted;
+    res.reason = "not run: the run was interrupted";
+  } else if (!p.avail.available()) {
+    res.conversion = p.c->name;
+    res.status = p.avail.status == AvailabilityStatus::kNotApplicable ? RunStatus::kNotApplicable
+                                                                      : RunStatus::kUnavailable;
+    res.reason = p.avail.reason;
+    res.counts_for_exit = !b.from_tier;
+  } else {
+    const fs::path out_dir = b.work_dir / "outputs" / p.c->name;
+    o = ConversionRun(ctx, *p.c, device, p.reference_only, out_dir).run();
+    if (b.from_tier && (res.status == RunStatus::kUnavailable || res.status == RunStatus::kNotApplicable)) {
+      res.counts_for_exit = false;
+    }
+    std::error_code ec;
+    if (!b.settings.keep_outputs) fs::remove_all(out_dir, ec);
+  }
+  res.device = std::string(to_string(device));
+  res.precision = p.c->precision;
+  res.family = p.c->family;
+  res.batch = b.settings.batch;
+  res.reference_only = p.reference_only;
+  return o;
+}
+
+// The reference's outputs, or why there are none, as the run goes.
+struct ReferenceState {
+  const ConversionInfo* ref = nullptr;
+  std::string name;
+  std::optional<std::vector<NpyArray>> outputs;
+  std::string no_reference_why = "no reference run";
+};
+
+void check_output(const ConversionInfo& c, const RunOutcome& o, ReferenceState& r,
+                  ConversionResult& res) {
+  if (&c == r.ref) {
+    if (res.ok() && o.has_outputs && o.outputs_error.empty()) {
+      r.outputs = o.outputs;
+      res.output_check_status = "reference";
+    } else {
+      r.no_reference_why = fmt::format("the reference {} is {}{}", r.name, to_string(res.status),
+                                       res.ok() ? (o.outputs_error.empty() ? ": it reported no outputs"
+                                                                           : ": " + o.outputs_error)
+                                                : "");
+      if (res.ok()) res.output_check_status = "not_checked";
+      res.output_check_note = r.no_reference_why;
+    }
+    return;
+  }
+  if (!res.ok()) return;
+  if (!o.has_outputs) {
+    res.output_check_note = "the worker reported no outputs";
+    if (!c.test_only) res.warnings.push_back("output not checked: the worker reported no outputs");
+  } else if (!o.outputs_error.empty()) {
+    res.status = RunStatus::kFailed;
+    res.reason = "outputs unreadable: " + o.outputs_error;
+  } else if (!r.outputs) {
+    res.output_check_note = r.no_reference_why;
+    if (!c.test_only) res.warnings.push_back("output not checked: " + r.no_reference_why);
+  } else {
+    OutputComparison cmp = compare_outputs(o.outputs, *r.outputs, tolerance_for(c.precision));
+    res.output_check_status = cmp.passed ? "passed" : "failed";
+    if (!cmp.passed) {
+      res.status = RunStatus::kFailed;
+      res.reason = cmp.reason;
+      res.phase = "output_check";
+    }
+    res.output_check = std::move(cmp);
+  }
+}
+
+}  // namespace
+
+Result<BenchReport> run_bench(const ResolvedBench& b, const ProgressCallback& progress) {
+  ::signal(SIGPIPE, SIG_IGN);
+  std::error_code ec;
+  fs::create_directories(b.work_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIoError, "cannot create '", b.work_dir.string(), "': ", ec.message());
+  }
+  GRAPHS_ASSIGN_OR_RETURN(JsonlWriter jsonl, JsonlWriter::open(b.jsonl_path));
+  BenchReport report;
+  report.jsonl_path = b.jsonl_path.string();
+
+  const ProbeOutcome probe = run_probe(b.worker_argv, b.worker_env, b.timeouts.start_s);
+  report.header = run_header(b, probe);
+  jsonl.append(report.header);
+
+  // The reference: EAGER for torch sources, ONNX_CPU for .onnx files, fp32.
+  ReferenceState reference;
+  reference.name = b.model.kind == SourceKind::kOnnx ? "ONNX_CPU" : "EAGER";
+  reference.ref = ConversionRegistry::global().find(reference.name);
+  const std::vector<Planned> plan = plan_runs(b, probe, reference.ref);
 
   RunContext ctx{b, progress, 0, plan.size()};
-  std::optional<std::vector<NpyArray>> reference_outputs;
-  std::string no_reference_why = "no reference run";
   bool interrupted = interrupt_signal() != 0;  // during the probe
   for (const Planned& p : plan) {
     ++ctx.index;
-    const Device device = p.c->device_for(b.device);
-    ConversionResult res;
-    std::vector<NpyArray> outputs;
-    bool has_outputs = false;
-    std::string outputs_error;
-    if (interrupted) {
-      res.conversion = p.c->name;
-      res.status = RunStatus::kInterrupted;
-      res.reason = "not run: the run was interrupted";
-    } else if (!p.avail.available()) {
-      res.conversion = p.c->name;
-      res.status = p.avail.status == AvailabilityStatus::kNotApplicable ? RunStatus::kNotApplicable
-                                                                        : RunStatus::kUnavailable;
-      res.reason = p.avail.reason;
-      res.counts_for_exit = !b.from_tier;
-    } else {
-      const fs::path out_dir = b.work_dir / "outputs" / p.c->name;
-      RunOutcome o = run_conversion(ctx, *p.c, device, p.reference_only, out_dir);
-      res = std::move(o.result);
-      outputs = std::move(o.outputs);
-      has_outputs = o.has_outputs;
-      outputs_error = std::move(o.outputs_error);
-      if (b.from_tier && (res.status == RunStatus::kUnavailable || res.status == RunStatus::kNotApplicable)) {
-        res.counts_for_exit = false;
-      }
-      if (!b.settings.keep_outputs) fs::remove_all(out_dir, ec);
-    }
-    res.device = std::string(to_string(device));
-    res.precision = p.c->precision;
-    res.family = p.c->family;
-    res.batch = b.settings.batch;
-    res.reference_only = p.reference_only;
+    RunOutcome o = run_planned(ctx, p, interrupted);
+    ConversionResult& res = o.result;
     if (res.status == RunStatus::kInterrupted) interrupted = true;
-
-    // Output check.
-    if (p.c == ref) {
-      if (res.ok() && has_outputs && outputs_error.empty()) {
-        reference_outputs = outputs;
-        res.output_check_status = "reference";
-      } else {
-        no_reference_why = fmt::format("the reference {} is {}{}", ref_name, to_string(res.status),
-                                       res.ok() ? (outputs_error.empty() ? ": it reported no outputs"
-                                                                         : ": " + outputs_error)
-                                                : "");
-        if (res.ok()) res.output_check_status = "not_checked";
-        res.output_check_note = no_reference_why;
-      }
-    } else if (res.ok()) {
-      if (!has_outputs) {
-        res.output_check_note = "the worker reported no outputs";
-        if (!p.c->test_only) res.warnings.push_back("output not checked: the worker reported no outputs");
-      } else if (!outputs_error.empty()) {
-        res.status = RunStatus::kFailed;
-        res.reason = "outputs unreadable: " + outputs_error;
-      } else if (!reference_outputs) {
-        res.output_check_note = no_reference_why;
-        if (!p.c->test_only) res.warnings.push_back("output not checked: " + no_reference_why);
-      } else {
-        OutputComparison cmp = compare_outputs(outputs, *reference_outputs, tolerance_for(p.c->precision));
-        res.output_check_status = cmp.passed ? "passed" : "failed";
-        if (!cmp.passed) {
-          res.status = RunStatus::kFailed;
-          res.reason = cmp.reason;
-          res.phase = "output_check";
-        }
-        res.output_check = std::move(cmp);
-      }
-    }
+    check_output(*p.c, o, reference, res);
     jsonl.append(res.to_json());
     report.results.push_back(std::move(res));
     if (progress) {

@@ -1,8 +1,9 @@
 // The benchmark orchestrator: probes the Python environment once, then runs every conversion in
-// its own worker process (docs/worker-protocol.md), decides when warm-up is steady and when to stop
-// measuring (statistics.h), checks outputs against the reference, and appends each result to a
-// JSONL file as soon as the conversion finishes (write + fsync), so nothing measured is lost if the
-// orchestrator itself dies.
+// its own worker process through a WorkerSession (worker_session.h: the process, the protocol
+// decoded into typed events, the phase clock; docs/worker-protocol.md), decides when warm-up is
+// steady and when to stop measuring (statistics.h, measure_reply), checks outputs against the
+// reference, and appends each result to a JSONL file as soon as the conversion finishes (write +
+// fsync), so nothing measured is lost if the orchestrator itself dies.
 //
 // JSONL: line 1 is the run header {"type": "header", "schema_version": 1, "graphs_version",
 // "time_utc", "host", "settings", "model", "probe", ...}; then one {"type": "result", ...} line
@@ -20,15 +21,9 @@
 #include "graphs/bench/availability.h"
 #include "graphs/bench/results.h"
 #include "graphs/bench/settings.h"
+#include "graphs/bench/worker_session.h"  // kWorkerProtocolVersion, parse_worker_line
 
 namespace graphs::bench {
-
-inline constexpr int kWorkerProtocolVersion = 1;
-
-/// One line a worker wrote, as a protocol message: a JSON object with a string "type", nested at
-/// most 64 levels (deeper lines are refused before parsing). kRuntimeError naming what is wrong
-/// (the line clipped) otherwise. Pure; the orchestrator's only way in for worker output.
-Result<nlohmann::json> parse_worker_line(const std::string& line);
 
 struct ProgressEvent {
   std::string conversion;
