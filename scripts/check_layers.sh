@@ -3,14 +3,14 @@
 # Fails when a source file under src/graphs/<layer>/ includes a header of a layer that is not
 # below its own. The order (lowest first; folders on one line are peers and may not include each
 # other) is the one docs/architecture.md states:
-#   common < ir < ops < onnx, zoo < analysis < hardware < estimate < parallel < pipeline
+#   common < backends < ir < ops < onnx, zoo < analysis < hardware < estimate < parallel < pipeline
 #     < report < sweep < bench < calibrate < history < validate < cli, bindings
 set -euo pipefail
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 declare -A rank=(
-  [common]=0 [ir]=1 [ops]=2 [onnx]=3 [zoo]=3 [analysis]=4 [hardware]=5 [estimate]=6
-  [parallel]=7 [pipeline]=8 [report]=9 [sweep]=10 [bench]=11 [calibrate]=12 [history]=13
-  [validate]=14 [cli]=15 [bindings]=15)
+  [common]=0 [backends]=1 [ir]=2 [ops]=3 [onnx]=4 [zoo]=4 [analysis]=5 [hardware]=6
+  [estimate]=7 [parallel]=8 [pipeline]=9 [report]=10 [sweep]=11 [bench]=12 [calibrate]=13
+  [history]=14 [validate]=15 [cli]=16 [bindings]=16)
 bad=0
 for dir in "$root"/src/graphs/*/; do
   layer=$(basename "$dir")

@@ -16,6 +16,12 @@ bash scripts/check_layers.sh
 
 echo "== Python venv and generated fixtures =="
 bash scripts/python_env.sh
+
+echo "== lint (ruff; mypy, strict on python/graphs; settings in pyproject.toml) =="
+# The mypy cache (torch's types: ~30 s cold, ~1 s warm) lives with the other caches.
+.venv-dev/bin/ruff check python tests/python tools
+MYPY_CACHE_DIR="$cache/mypy" .venv-dev/bin/mypy
+
 # onnx 1.20.x's backend conformance models and the ai.onnx.ml fixture tools (a small cached venv).
 bash scripts/conformance_env.sh >/dev/null
 # ONNX Runtime optimizer outputs of tiny transformers models (cached, never committed).

@@ -430,8 +430,9 @@ def main(argv: list[str] | None = None) -> int:
         return _finish(manifest, specs, exporters, a.keep_going)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
-    import torch
     import warnings
+
+    import torch
     torch.set_num_threads(a.threads)
     warnings.filterwarnings("ignore")
     try:

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 @functools.cache
 def export_models_module():
     """tools/export_models.py imported as a module (it is a script, not a package member)."""
-    spec = importlib.util.spec_from_file_location("export_models", REPO / "tools" / "export_models.py")
+    spec = importlib.util.spec_from_file_location("export_models",
+                                                  REPO / "tools" / "export_models.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("export_models", mod)  # dataclasses look their module up there
     spec.loader.exec_module(mod)

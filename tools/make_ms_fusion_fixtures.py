@@ -20,8 +20,9 @@ reference for MAC counts:
                                 SkipSimplifiedLayerNormalization, RotaryEmbedding
 Hand-built, run by ONNX Runtime for their output shapes (ops the optimizer writes for models
 too large for a fixture, or from other tools):
-  contrib_ops.onnx              MultiHeadAttention (self, and cross with a past), GroupQueryAttention
-                                with a KV cache, QuickGelu, FastGelu with bias, Gelu
+  contrib_ops.onnx              MultiHeadAttention (self, and cross with a past),
+                                GroupQueryAttention with a KV cache, QuickGelu, FastGelu with
+                                bias, Gelu
   gather_nbits.onnx             MatMulNBitsQuantizer on an embedding Gather + MatMul:
                                 GatherBlockQuantized, MatMulNBits
 
@@ -113,7 +114,8 @@ class Wrapper(torch.nn.Module):
             kwargs["attention_mask"] = (1.0 - mask[:, None, None, :].to(torch.float32)) * -10000.0
         if self.batch_positions:
             ids = kwargs["input_ids"]
-            kwargs["position_ids"] = torch.arange(ids.shape[1]).unsqueeze(0).expand(ids.shape[0], -1)
+            kwargs["position_ids"] = \
+                torch.arange(ids.shape[1]).unsqueeze(0).expand(ids.shape[0], -1)
         return self.model(**kwargs)[0]
 
 
@@ -153,7 +155,8 @@ def cut_rotary_caches(path, positions):
     for i, t in enumerate(m.graph.initializer):
         if t.name in ("cos_cache", "sin_cache") and t.dims[0] > positions:
             a = numpy_helper.to_array(t)[:positions]
-            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a), t.name))
+            m.graph.initializer[i].CopyFrom(
+                numpy_helper.from_array(np.ascontiguousarray(a), t.name))
     onnx.save(m, path)
 
 
@@ -250,8 +253,10 @@ def contrib_ops():
 
 
 def gather_nbits():
-    from onnxruntime.quantization.matmul_nbits_quantizer import (DefaultWeightOnlyQuantConfig,
-                                                                 MatMulNBitsQuantizer)
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
     f = TensorProto.FLOAT
     nodes = [helper.make_node("Gather", ["table", "input_ids"], ["emb"], name="embed"),
              helper.make_node("MatMul", ["emb", "w"], ["y"], name="proj")]

@@ -61,7 +61,7 @@ class Case:
     name: str                       # "node/test_abs"
     model: Path
     input_shapes: dict = field(default_factory=dict)   # input name -> dims
-    expected: list = field(default_factory=list)       # per graph output: dims, or None (not a tensor)
+    expected: list = field(default_factory=list)       # per output: dims, or None (not a tensor)
     output_names: list = field(default_factory=list)
 
 
@@ -117,10 +117,10 @@ def _run_batch(graphs: Path, lines: list[dict]) -> tuple[list[dict | None], int]
     start, processes = 0, 0
     while start < len(lines):
         processes += 1
-        text = "".join(json.dumps(l) + "\n" for l in lines[start:])
+        text = "".join(json.dumps(line) + "\n" for line in lines[start:])
         p = subprocess.run([str(graphs), "analyze", "--models-file", "-", "--hardware", TARGETS],
                            input=text, capture_output=True, text=True)
-        got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+        got = [json.loads(out) for out in p.stdout.splitlines() if out.strip()]
         for r in got:
             results[start + r["line"] - 1] = r
         done = start + len(got)
@@ -194,7 +194,8 @@ def run(graphs: Path, root: Path) -> dict:
                 r["bound"] = b
             results[i] = r
     summary = {"models": len(cases), "analyzed": 0, "refused": 0, "failed": 0, "crashes": [],
-               "mismatches": {}, "assumed": {}, "multi_line": [], "refusals": collections.defaultdict(list),
+               "mismatches": {}, "assumed": {}, "multi_line": [],
+               "refusals": collections.defaultdict(list),
                "failures": {}, "rebound": len(rebind), "processes": processes}
     for c, r in zip(cases, results):
         if r is None or r.get("crash"):
@@ -220,14 +221,16 @@ def run(graphs: Path, root: Path) -> dict:
             summary["failures"][c.name] = r["error"]
         else:
             summary["crashes"].append({"model": c.name, **r})
-    summary["refusals"] = dict(sorted(summary["refusals"].items(), key=lambda kv: (-len(kv[1]), kv[0])))
+    summary["refusals"] = dict(sorted(summary["refusals"].items(),
+                                      key=lambda kv: (-len(kv[1]), kv[0])))
     summary["seconds"] = round(time.monotonic() - t0, 1)
     return summary
 
 
 def render(summary: dict) -> str:
     lines = [f"models {summary['models']}, analyzed {summary['analyzed']}, refused "
-             f"{summary['refused']}, failed {summary['failed']}, crashes {len(summary['crashes'])}, "
+             f"{summary['refused']}, failed {summary['failed']}, "
+             f"crashes {len(summary['crashes'])}, "
              f"output shapes differing {len(summary['mismatches'])}, differing where a "
              f"data-dependent dim inside the graph was left to its bound {len(summary['assumed'])} "
              f"(models rerun with data-dependent dims bound: {summary['rebound']}; "

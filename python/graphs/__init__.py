@@ -26,8 +26,14 @@ from typing import Any
 # wherever it is.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
-from graphs.analysis import (AnalysisResult, Estimate, ValidationResult,  # noqa: F401
-                             ValidationRow, analyze, validate)
+from graphs.analysis import (  # noqa: F401
+    AnalysisResult,
+    Estimate,
+    ValidationResult,
+    ValidationRow,
+    analyze,
+    validate,
+)
 from graphs.benchmark import BenchmarkReport, ConversionResult, benchmark  # noqa: F401
 
 _EXTENSION_NAMES = ("__version__", "hardware_ids", "zoo_names")

@@ -1,4 +1,5 @@
-from typing import Any, Callable, Mapping, Sequence, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 __version__: str
 
@@ -6,7 +7,7 @@ __version__: str
 #: GIL) with one dict per event: {"model", "conversion", "index", "total", "phase", "elapsed_s",
 #: "samples", "median_ci_rel", "status", "reason"}. What the callable raises is raised when the
 #: run ends.
-Progress = Union[bool, None, Callable[[dict[str, Any]], Any]]
+Progress = bool | None | Callable[[dict[str, Any]], Any]
 
 def analyze(
     model: str,
@@ -14,7 +15,7 @@ def analyze(
     batch: int = 1,
     seq_len: int = 128,
     precision: str = "fp32",
-    dims: Mapping[str, int] | None = None,
+    dims: Mapping[str, int] = ...,                     # default {}; None is a TypeError
     per_kernel: bool = False,
     per_node: bool = False,
     weight_precision: str = "",
@@ -26,7 +27,7 @@ def analyze(
     backend: str = "",
     mapper: str = "auto",
     cuda_graphs: bool = False,
-    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    input_shapes: Mapping[str, Sequence[int]] = ...,   # default {}; None is a TypeError
 ) -> dict[str, Any]:
     """Characterize `model` (.onnx path or zoo name) and estimate it on each hardware target.
 
@@ -45,8 +46,12 @@ def analyze(
 def hardware_ids() -> list[str]: ...
 def zoo_names() -> list[str]: ...
 def conversion_table() -> list[dict[str, Any]]:
-    """The C++ conversion registry: one dict per conversion (name, family, devices, torch_source,
-    onnx_source, test_only)."""
+    """The C++ conversion registry: one dict per conversion (name, family, module, function,
+    options, devices, torch_source, onnx_source, requires_modules, test_only)."""
+
+def backend_families() -> list[dict[str, Any]]:
+    """The registered backend families: one dict per family (name, worker_module, probe_modules,
+    estimator_backend, calibration_backend, dispatch_overhead_key, test_only)."""
 
 def bench(config_json: str, progress: Progress = None) -> str:
     """Run the `graphs bench` orchestrator with the settings in `config_json` and return the report.

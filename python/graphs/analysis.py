@@ -18,8 +18,13 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["analyze", "validate", "AnalysisResult", "Estimate", "ValidationResult",
            "ValidationRow", "export_onnx"]
@@ -28,7 +33,7 @@ __all__ = ["analyze", "validate", "AnalysisResult", "Estimate", "ValidationResul
 ONNX_OPSET = 17
 
 
-def _extension():
+def _extension() -> ModuleType:
     try:
         from graphs import _graphs
     except ImportError as e:
@@ -44,17 +49,17 @@ class Estimate:
     """One hardware target's estimate (an entry of the report's `estimates`); seconds, joules,
     bytes."""
     hardware: str
-    latency_s: float
+    latency_s: float | None            # None only when the document lacks it
     energy_j: float | None
     throughput_samples_per_s: float | None
     period_s: float | None             # steady-state time between pipelined inferences
     peak_memory_bytes: float | None
     precision: str | None
     backend: str | None
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Estimate":
+    def from_dict(cls, d: Mapping[str, Any]) -> Estimate:
         memory = d.get("memory") or {}
         return cls(hardware=d.get("hardware", ""), latency_s=d.get("latency_s"),
                    energy_j=d.get("energy_j"),
@@ -68,20 +73,21 @@ class AnalysisResult:
     """The `graphs analyze --format json` document (schema_version 1), with its main figures
     typed. `result["totals"]`, `result["estimates"]`, ... index the document itself."""
     model: str
-    batch: int
+    # batch, params, macs, flops, weight_bytes: None only when the document lacks them
+    batch: int | None
     seq_len: int | None
     precision: str
-    params: int
-    macs: float
-    flops: float
-    weight_bytes: float
+    params: int | None
+    macs: float | None
+    flops: float | None
+    weight_bytes: float | None
     fused_kernels: int | None
     estimates: list[Estimate]
-    llm: dict | None                   # with `phase`: the LLM phase figures per target
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    llm: dict[str, Any] | None         # with `phase`: the LLM phase figures per target
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "AnalysisResult":
+    def from_dict(cls, doc: Mapping[str, Any]) -> AnalysisResult:
         model = doc.get("model") or {}
         totals = doc.get("totals") or {}
         return cls(model=model.get("name", ""), batch=model.get("batch"),
@@ -110,7 +116,8 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document as a fresh dict."""
-        return json.loads(json.dumps(self.raw))
+        doc: dict[str, Any] = json.loads(json.dumps(self.raw))
+        return doc
 
     def to_json(self, indent: int | None = None) -> str:
         """The JSON document as text (what `graphs analyze --format json` prints)."""
@@ -137,7 +144,7 @@ class ValidationRow:
     measured_kernels: int | None
     measured_energy_j_per_call: float | None
     predicted_energy_j: float | None
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -148,13 +155,13 @@ class ValidationRow:
 class ValidationResult:
     """The validation report ({"schema_version", "header", "rows", "summary", "exit_status"})."""
     rows: list[ValidationRow]
-    summary: list[dict]                # per conversion: cases, mape, median_abs_error_rel, ...
+    summary: list[dict[str, Any]]      # per conversion: cases, mape, median_abs_error_rel, ...
     exit_status: int | None            # 0 all ran, 1 a conversion or a prediction failed
-    header: dict = field(default_factory=dict, repr=False)
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    header: dict[str, Any] = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "ValidationResult":
+    def from_dict(cls, doc: Mapping[str, Any]) -> ValidationResult:
         keys = [k for k in ValidationRow.__dataclass_fields__ if k != "raw"]
         rows = [ValidationRow(**{k: r.get(k) for k in keys}, raw=dict(r))
                 for r in doc.get("rows") or []]
@@ -167,7 +174,8 @@ class ValidationResult:
         return self.exit_status == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self.raw))
+        doc: dict[str, Any] = json.loads(json.dumps(self.raw))
+        return doc
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.raw, indent=indent)
@@ -190,7 +198,7 @@ def _hardware_list(hardware: str | Iterable[str] | None) -> list[str]:
     return ids
 
 
-def export_onnx(model, example_inputs: Sequence[Any] | Any, path: str) -> int:
+def export_onnx(model: torch.nn.Module, example_inputs: Sequence[Any] | Any, path: str) -> int:
     """Exports `model` (eval mode, no grad) to `path` with the TorchScript exporter (opset 17),
     dim 0 of every input and output named `batch` so that the analysis can bind other batch
     sizes. Returns the examples' batch (the first input's dim 0). ValueError naming the
@@ -223,7 +231,7 @@ def export_onnx(model, example_inputs: Sequence[Any] | Any, path: str) -> int:
                               input_names=names, output_names=out_names, dynamic_axes=dynamic,
                               do_constant_folding=True)
     except Exception as e:  # noqa: BLE001 - one message naming the way out
-        cause = e
+        cause: BaseException = e
         while cause.__cause__ is not None:
             cause = cause.__cause__
         first = next((ln.strip() for ln in str(cause).splitlines() if ln.strip()), "")
@@ -281,9 +289,13 @@ def analyze(model: Any, example_inputs: Sequence[Any] | Any = None, *,
                         cuda_graphs, dims, per_kernel, per_node, input_shapes)
 
 
-def _analyze(model: str, hardware, batch, seq_len, precision, weight_precision, kv_precision,
-             backend, phase, output_tokens, request_rate_per_s, max_concurrency, mapper,
-             cuda_graphs, dims, per_kernel, per_node, input_shapes=None) -> AnalysisResult:
+def _analyze(model: str, hardware: str | Iterable[str] | None, batch: int, seq_len: int,
+             precision: str, weight_precision: str | None, kv_precision: str | None,
+             backend: str | None, phase: str | None, output_tokens: int | None,
+             request_rate_per_s: float | None, max_concurrency: int | None, mapper: str,
+             cuda_graphs: bool, dims: Mapping[str, int] | None, per_kernel: bool,
+             per_node: bool,
+             input_shapes: Mapping[str, Sequence[int]] | None = None) -> AnalysisResult:
     doc = _extension().analyze(
         model, hardware=_hardware_list(hardware), batch=batch, seq_len=seq_len,
         precision=precision, dims=dict(dims or {}), per_kernel=per_kernel, per_node=per_node,
@@ -301,7 +313,8 @@ VALIDATE_SETTINGS = ("hardware", "measured_files", "graphs", "explain", "record_
 
 
 def validate(models: str | Iterable[str] | None, conversions: Iterable[str] | str | None = None,
-             *, batch: int | Iterable[int] | None = None, progress: bool | Callable = False,
+             *, batch: int | Iterable[int] | None = None,
+             progress: bool | Callable[[dict[str, Any]], Any] = False,
              _validate: Callable[[str], str] | None = None, **settings: Any) -> ValidationResult:
     """Predict and measure each model × conversion on this machine (`graphs validate`).
 

@@ -23,8 +23,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import torch
 
 __all__ = ["benchmark", "BenchmarkReport", "ConversionResult", "LatencyStats", "ColdStart",
            "OutputCheck", "OpTime", "build_config", "parse_report"]
@@ -107,7 +112,7 @@ class ConversionResult:
     energy_unavailable: str | None = None     # why there is no energy figure
     op_times: list[OpTime] = field(default_factory=list)   # profile_ops, by self time
     op_times_unavailable: str | None = None
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -124,8 +129,8 @@ class BenchmarkReport:
     results: list[ConversionResult]
     exit_status: int | None
     jsonl_path: str | None
-    header: dict = field(default_factory=dict, repr=False)
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    header: dict[str, Any] = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, conversion: str) -> ConversionResult:
         for r in self.results:
@@ -144,11 +149,12 @@ class BenchmarkReport:
     def to_dict(self) -> dict[str, Any]:
         """The orchestrator's JSON document (schema of `graphs bench -o x.json`), JSON-safe."""
         if self.raw:
-            return json.loads(json.dumps(self.raw))
+            doc: dict[str, Any] = json.loads(json.dumps(self.raw))
+            return doc
         return {"model": self.model, "exit_status": self.exit_status,
                 "results": [_result_dict(r) for r in self.results]}
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         """One row per conversion (pandas.DataFrame). Needs pandas, which graphs does not
         depend on."""
         try:
@@ -159,13 +165,13 @@ class BenchmarkReport:
         return pd.DataFrame([_row(r) for r in self.results])
 
 
-def _result_dict(r: ConversionResult) -> dict:
+def _result_dict(r: ConversionResult) -> dict[str, Any]:
     d = asdict(r)
     d.pop("raw", None)
     return d
 
 
-def _row(r: ConversionResult) -> dict:
+def _row(r: ConversionResult) -> dict[str, Any]:
     lat = r.latency
     return {"conversion": r.conversion, "status": r.status, "reason": r.reason,
             "device": r.device, "precision": r.precision, "batch": r.batch,
@@ -184,14 +190,15 @@ def _row(r: ConversionResult) -> dict:
             "reference_only": r.reference_only}
 
 
-def _latency(d: dict | None) -> LatencyStats | None:
+def _latency(d: dict[str, Any] | None) -> LatencyStats | None:
     if not d:
         return None
     keys = LatencyStats.__dataclass_fields__
-    return LatencyStats(**{k: d.get(k) for k in keys})
+    fields: dict[str, Any] = {k: d.get(k) for k in keys}     # JSON values, untyped
+    return LatencyStats(**fields)
 
 
-def parse_report(doc: dict) -> BenchmarkReport:
+def parse_report(doc: dict[str, Any]) -> BenchmarkReport:
     """A BenchmarkReport from the orchestrator's JSON document."""
     results = []
     for r in doc.get("results", []):
@@ -236,7 +243,7 @@ def _is_module(obj: Any) -> bool:
     return isinstance(obj, torch.nn.Module)
 
 
-def export_module(model, example_inputs: Sequence[Any] | Any, path: str,
+def export_module(model: torch.nn.Module, example_inputs: Sequence[Any] | Any, path: str,
                   dynamic_shapes: Any = None) -> str:
     """torch.export.export(model.eval(), example_inputs) saved with torch.export.save."""
     import torch
@@ -327,8 +334,8 @@ def benchmark(model: Any, example_inputs: Sequence[Any] | Any = None,
         return _run(path, conversions, settings, _bench)
 
 
-def _run(spec: str, conversions, settings: dict, bench: Callable[[str], str] | None
-         ) -> BenchmarkReport:
+def _run(spec: str, conversions: Iterable[str] | str | None, settings: dict[str, Any],
+         bench: Callable[[str], str] | None) -> BenchmarkReport:
     cfg = build_config(spec, conversions, settings)
     if bench is not None:
         return parse_report(json.loads(bench(json.dumps(cfg))))

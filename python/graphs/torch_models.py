@@ -17,7 +17,10 @@ Importing this module does not import torch; the builders do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["HF_MODELS", "HfModel", "hf_model", "hf_info", "torchvision_model",
            "torchvision_input_shape", "randomize_", "UnknownModelError"]
@@ -98,86 +101,94 @@ def hf_info(name: str) -> HfModel:
     return HF_MODELS[key]
 
 
-def hf_model(name: str):
+def hf_model(name: str) -> torch.nn.Module:
     """The wrapped, eval-mode transformers model for `name` (random weights).
 
     Inputs are the entry's ``input_names`` (positional, plain tensors); the output is a tensor
     or a tuple of tensors in ``output_names`` order.
     """
-    import torch
     import transformers as tf
 
     info = hf_info(name)
     config = getattr(tf, info.config_class)(**info.config_kwargs)
     inner = getattr(tf, info.model_class)(config)
-    return _WRAPPERS[info.wrapper](torch, inner).eval()
+    return _WRAPPERS[info.wrapper](inner).eval()
 
 
-def _vision(torch, inner):
+def _vision(inner: Any) -> torch.nn.Module:
+    import torch
+
     class Vision(torch.nn.Module):
-        def __init__(self, inner):
+        def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, pixel_values):
+        def forward(self, pixel_values: torch.Tensor) -> tuple[Any, Any]:
             out = self.inner(pixel_values=pixel_values, return_dict=True)
             return out.last_hidden_state, out.pooler_output
     return Vision(inner)
 
 
-def _encoder(torch, inner):
+def _encoder(inner: Any) -> torch.nn.Module:
+    import torch
+
     class Encoder(torch.nn.Module):
-        def __init__(self, inner):
+        def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask):
+        def forward(self, input_ids: torch.Tensor,
+                    attention_mask: torch.Tensor) -> tuple[Any, Any]:
             out = self.inner(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
             return out.last_hidden_state, out.pooler_output
     return Encoder(inner)
 
 
-def _encoder_no_pooler(torch, inner):
+def _encoder_no_pooler(inner: Any) -> torch.nn.Module:
+    import torch
+
     class EncoderNoPooler(torch.nn.Module):
-        def __init__(self, inner):
+        def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask):
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               return_dict=True).last_hidden_state
     return EncoderNoPooler(inner)
 
 
-def _causal_lm(torch, inner):
-    return _causal_lm_class(torch)(inner)
+def _causal_lm(inner: Any) -> torch.nn.Module:
+    return _causal_lm_class(no_mask=False)(inner)
 
 
-def _causal_lm_class(torch):
+def _causal_lm_class(no_mask: bool) -> type[torch.nn.Module]:
+    import torch
+
     class CausalLM(torch.nn.Module):
-        def __init__(self, inner):
+        def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask):
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               use_cache=False, return_dict=True).logits
-    return CausalLM
 
-
-def _causal_lm_no_mask(torch, inner):
-    base = _causal_lm_class(torch)
-
-    class CausalLMNoMask(base):
+    class CausalLMNoMask(CausalLM):
         # An all-ones mask, made in the graph: with no mask at all, transformers looks for
         # packed sequences in the position ids (torch.diff, which opset 17 cannot express).
-        def forward(self, input_ids):
+        def forward(self, input_ids: torch.Tensor) -> Any:  # type: ignore[override]
             return super().forward(input_ids, torch.ones_like(input_ids))
-    return CausalLMNoMask(inner)
+    return CausalLMNoMask if no_mask else CausalLM
 
 
-_WRAPPERS = {"vision": _vision, "encoder": _encoder, "encoder_no_pooler": _encoder_no_pooler,
-             "causal_lm": _causal_lm, "causal_lm_no_mask": _causal_lm_no_mask}
+def _causal_lm_no_mask(inner: Any) -> torch.nn.Module:
+    return _causal_lm_class(no_mask=True)(inner)
+
+
+_WRAPPERS: dict[str, Callable[[Any], torch.nn.Module]] = {
+    "vision": _vision, "encoder": _encoder, "encoder_no_pooler": _encoder_no_pooler,
+    "causal_lm": _causal_lm, "causal_lm_no_mask": _causal_lm_no_mask}
 
 # --------------------------------------------------------------------------------------------
 # torchvision
@@ -208,7 +219,7 @@ def _tv_family(name: str) -> str:
                             "(torchvision.models.list_models() names them)")
 
 
-def torchvision_model(name: str, **kwargs):
+def torchvision_model(name: str, **kwargs: Any) -> torch.nn.Module:
     """``torchvision.models.get_model(name, weights=None)`` in eval mode (classification,
     segmentation or video models)."""
     import torchvision.models as tvm
@@ -220,22 +231,25 @@ def torchvision_model(name: str, **kwargs):
             "tensor-input signature does not describe; use a classification, segmentation or "
             "video model, or wrap it in a factory (package.module:callable)")
     kw = {**TORCHVISION_KWARGS.get(name, {}), **kwargs}
-    return tvm.get_model(name, weights=None, **kw).eval()
+    model: torch.nn.Module = tvm.get_model(name, weights=None, **kw)
+    return model.eval()
 
 
-def torchvision_input_shape(name: str, model=None, batch: int = 1) -> tuple[int, ...]:
+def torchvision_input_shape(name: str, model: torch.nn.Module | None = None,
+                            batch: int = 1) -> tuple[int, ...]:
     """The input shape of a torchvision model at `batch`: [B, 3, H, W] (video: [B, 3, T, H, W])."""
     family = _tv_family(name)
     if family == "video":
         size = 112 if name in _VIDEO_112 else 224
         return (batch, 3, 16, size, size)
     size = 299 if name == "inception_v3" else 224
-    if model is not None and isinstance(getattr(model, "image_size", None), int):
-        size = model.image_size          # ViT: the positional embedding fixes it
+    image_size = getattr(model, "image_size", None) if model is not None else None
+    if isinstance(image_size, int):
+        size = image_size                # ViT: the positional embedding fixes it
     return (batch, 3, size, size)
 
 
-def randomize_(model, seed: int = 0) -> None:
+def randomize_(model: torch.nn.Module, seed: int = 0) -> None:
     """Make every parameter and BatchNorm statistic distinct random values (seeded).
 
     Fresh initializations are full of identical tensors (LayerNorm weights of ones, zero biases,
@@ -251,6 +265,7 @@ def randomize_(model, seed: int = 0) -> None:
             if p.is_floating_point():
                 p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.02)
         for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats \
+                    and m.running_mean is not None and m.running_var is not None:
                 m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)

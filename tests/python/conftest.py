@@ -25,6 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 import locate  # noqa: E402  (tools/locate.py: models directory and graphs binary)
+
 EXPORT_CMD = ".venv-dev/bin/python tools/export_models.py  (after: bash scripts/python_env.sh)"
 BATCH = 1
 SEQ_LEN = 128
@@ -110,7 +111,8 @@ def graphs() -> Path:
     b = graphs_bin()
     if b is None or not b.exists():
         _unavailable("graphs binary not found: set GRAPHS_BIN, put `graphs` on PATH, or build "
-                     f"{REPO / 'build/dev/graphs'} (cmake --preset dev && cmake --build --preset dev)")
+                     f"{REPO / 'build/dev/graphs'} "
+                     "(cmake --preset dev && cmake --build --preset dev)")
     return b
 
 
@@ -123,7 +125,8 @@ class CliRun:
 
     def json(self) -> dict:
         assert self.returncode == 0, (
-            f"`graphs {' '.join(self.args)}` exited {self.returncode}: {self.stderr.strip()[:2000]}")
+            f"`graphs {' '.join(self.args)}` exited {self.returncode}: "
+            f"{self.stderr.strip()[:2000]}")
         try:
             return json.loads(self.stdout)
         except json.JSONDecodeError as e:

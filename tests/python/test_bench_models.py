@@ -23,7 +23,8 @@ def tiny_cnn():
 
 
 class TinyText:
-    """(input_ids [B, S] int64, attention_mask [B, S] int64) → (hidden [B, S, 16], pooled [B, 16])."""
+    """(input_ids [B, S] int64, attention_mask [B, S] int64) → (hidden [B, S, 16],
+    pooled [B, 16])."""
 
     @staticmethod
     def build():
@@ -60,6 +61,7 @@ def noisy():
     """Prints to stdout (Python and a raw write to fd 1) while it is built: the worker must keep
     such output off its protocol stream."""
     import os
+
     import torch
     print("noisy factory says hello")
     os.write(1, b"raw fd 1 write\n")

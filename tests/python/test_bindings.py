@@ -42,21 +42,86 @@ def test_listings():
     assert {"resnet50", "bert-base", "gpt2"} <= set(graphs.zoo_names())
 
 
-def test_conversion_tables_agree():
-    """The worker's conversion table (python/graphs/worker/conversions.py) and the C++ registry
-    (src/graphs/bench/conversions_*.cc) name the same conversions with the same sources and
-    pinned devices."""
+def test_conversion_tables_agree(monkeypatch):
+    """The C++ registry (src/graphs/bench/conversions_*.cc: families and conversions) and the
+    worker (python/graphs/worker/conversions.py) agree on every field both hold: names, family,
+    module, function, options, sources, pinned device, test_only; the worker builds the same
+    conversion from the request's `worker` field; every function exists."""
+    import importlib
+    import sys
+
+    from graphs import _graphs
     from graphs.worker import conversions as worker
 
-    cpp = {c["name"]: c for c in graphs._graphs.conversion_table()}
+    from test_worker_driver import TEST_CONVERSIONS_DIR
+
+    monkeypatch.setenv("GRAPHS_TEST_CONVERSIONS", "1")
+    monkeypatch.setenv(worker.TEST_DIR_ENV, str(TEST_CONVERSIONS_DIR))
+    monkeypatch.setattr(sys, "path", [str(TEST_CONVERSIONS_DIR), *sys.path])
+    cpp = {c["name"]: c for c in _graphs.conversion_table()}
     py = worker.table()
     assert set(cpp) == set(py), (sorted(set(cpp) - set(py)), sorted(set(py) - set(cpp)))
+    assert {"TEST_SLEEP", "OPENVINO_CPU", "COMPILE_OPENVINO"} <= set(cpp)
     for name, c in cpp.items():
         w = py[name]
-        assert w.onnx_source == c["onnx_source"], name
-        assert w.torch_source == c["torch_source"], name
         pinned = c["devices"][0] if len(c["devices"]) == 1 else None
-        assert w.device == pinned, name
+        assert c["device"] == pinned, name
+        held = {"family": w.family, "module": w.import_name(), "function": w.function,
+                "options": w.options, "onnx_source": w.onnx_source,
+                "torch_source": w.torch_source, "device": w.device, "test_only": w.test_only}
+        assert {k: c[k] for k in held} == held, name
+        assert worker.lookup(name, {k: c[k] for k in held}) == worker.Conversion(
+            name, w.family, w.function, w.options, w.onnx_source, w.torch_source, w.device,
+            w.test_only, w.import_name()), name
+        module = importlib.import_module(c["module"])   # lazy: no torch/ORT/OpenVINO import
+        assert callable(getattr(module, c["function"], None)), (name, c["module"], c["function"])
+
+
+def test_backend_families_agree_with_the_worker_and_the_probe(monkeypatch):
+    """Every registered family's worker module is the worker's (FAMILY_MODULES), and every module
+    a family's conversions import is one `probe` reports, so availability can be decided."""
+    from graphs import _graphs
+    from graphs.worker import conversions as worker
+    from graphs.worker import probe
+
+    monkeypatch.setenv("GRAPHS_TEST_CONVERSIONS", "1")
+    families = {f["name"]: f for f in _graphs.backend_families()}
+    assert {f: m["worker_module"] for f, m in families.items()} == worker.FAMILY_MODULES
+    probed = set(probe._IMPORTED) | set(probe._METADATA_ONLY)
+    for name, f in families.items():
+        assert set(f["probe_modules"]) <= probed, (name, set(f["probe_modules"]) - probed)
+    for c in _graphs.conversion_table():
+        assert set(c["requires_modules"]) <= set(families[c["family"]]["probe_modules"]), c["name"]
+    from graphs.worker import microbench
+    calibrated = {f["calibration_backend"] for f in families.values()} - {""}
+    assert calibrated == set(microbench.BACKENDS)    # what `graphs calibrate` asks the worker
+    monkeypatch.delenv("GRAPHS_TEST_CONVERSIONS")
+    assert "test" not in {f["name"] for f in _graphs.backend_families()}
+
+
+def test_test_conversions_are_not_in_the_package():
+    """The test-only conversions' code lives under tests/, outside the wheel's package folder
+    (pyproject.toml wheel.packages), and the worker refuses to import it without its folder."""
+    import re
+    from pathlib import Path
+
+    from graphs.worker import conversions as worker
+
+    repo = Path(__file__).resolve().parents[2]
+    found = re.search(r'^wheel\.packages = \[(.*)\]$', (repo / "pyproject.toml").read_text(),
+                      re.MULTILINE)
+    assert found, "pyproject.toml has no wheel.packages line"
+    packages = re.findall(r'"([^"]+)"', found.group(1))
+    shipped = [p for pkg in packages for p in (repo / pkg).rglob("*.py")]
+    assert shipped
+    for path in shipped:
+        text = path.read_text()
+        assert "def test_segfault" not in text and "def test_hang" not in text, path
+    sleep = worker.Conversion("TEST_SLEEP", "test", "test_sleep", test_only=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(worker.TEST_DIR_ENV, raising=False)
+        with pytest.raises(ImportError, match="GRAPHS_TEST_CONVERSIONS_DIR"):
+            worker.load(sleep)
 
 
 

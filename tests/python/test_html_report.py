@@ -11,7 +11,6 @@ keep the screenshots.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil

@@ -65,7 +65,8 @@ def _scatter_constants(mf: ModelFile) -> int:
 
 
 # Parameter elements a file holds beyond the rule above, keyed by (model, exporter):
-# [(reason, elements(ModelFile))]. Each is checked on the file by test_param_rule_explains_onnx_file.
+# [(reason, elements(ModelFile))]. Each is checked on the file by
+# test_param_rule_explains_onnx_file.
 EXPORT_ARTIFACTS: dict[tuple[str, str], list[tuple[str, object]]] = {
     ("swin_t", "ts17"): [
         ("relative position bias: table[169, heads] gathered by a constant index is folded into "
@@ -142,7 +143,8 @@ def reference_values(path: str, vocab: int) -> dict[str, tuple[str, tuple, str]]
         inferred = shape_inference.infer_shapes(fixed, data_prop=True)
     except Exception:  # noqa: BLE001 - onnx inference is only the fallback reference
         inferred = fixed
-    types = {vi.name: vi.type for vi in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    types = {vi.name: vi.type
+             for vi in list(inferred.graph.value_info) + list(inferred.graph.output)}
 
     produced = [o for n in model.graph.node for o in n.output if o]
     outputs = {o.name for o in model.graph.output}
@@ -153,7 +155,8 @@ def reference_values(path: str, vocab: int) -> dict[str, tuple[str, tuple, str]]
             continue
         t = types.get(name)
         if t is not None and t.HasField("tensor_type"):
-            run.graph.output.append(helper.make_tensor_value_info(name, t.tensor_type.elem_type, None))
+            run.graph.output.append(
+                helper.make_tensor_value_info(name, t.tensor_type.elem_type, None))
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     so.intra_op_num_threads = 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ def analyze_all(graphs: Path, folder: Path, expected: dict) -> dict:
     r = subprocess.run([str(graphs), "analyze", "--models-file", "-", "--hardware", "i7-12700k"],
                        input=lines, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    results = [json.loads(l) for l in r.stdout.splitlines()]
+    results = [json.loads(line) for line in r.stdout.splitlines()]
     return {name: res for name, res in zip(expected, results)}
 
 
@@ -71,10 +70,13 @@ def test_linear_classifier_macs_by_hand(graphs, fixtures):
 
 def test_zipmap_is_refused_in_one_line(graphs, tmp_path):
     import onnx
-    from onnx import TensorProto as T, helper as h
+    from onnx import TensorProto as T
+    from onnx import helper as h
 
-    seq_map = h.make_sequence_type_proto(h.make_map_type_proto(T.INT64, h.make_tensor_type_proto(T.FLOAT, None)))
-    g = h.make_graph([h.make_node("ZipMap", ["x"], ["y"], domain="ai.onnx.ml", classlabels_int64s=[0, 1])],
+    seq_map = h.make_sequence_type_proto(
+        h.make_map_type_proto(T.INT64, h.make_tensor_type_proto(T.FLOAT, None)))
+    g = h.make_graph([h.make_node("ZipMap", ["x"], ["y"], domain="ai.onnx.ml",
+                                  classlabels_int64s=[0, 1])],
                      "zipmap", [h.make_tensor_value_info("x", T.FLOAT, [2, 2])],
                      [h.make_value_info("y", seq_map)])
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("ai.onnx.ml", 3)])

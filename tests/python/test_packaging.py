@@ -129,7 +129,8 @@ def _clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without what would point the fresh venv elsewhere."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "GRAPHS_PYTHON",
-                        "GRAPHS_WORKER_COMMAND", "GRAPHS_TEST_CONVERSIONS")}
+                        "GRAPHS_WORKER_COMMAND", "GRAPHS_TEST_CONVERSIONS",
+                        "GRAPHS_TEST_CONVERSIONS_DIR")}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env.update(extra)
     return env

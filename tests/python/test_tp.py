@@ -14,9 +14,15 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("torchvision")
 
-from graphs.tp import (ChannelParallelBatchNorm2d, ColumnParallelConv2d,  # noqa: E402
-                       ColumnParallelLinear, RowParallelConv2d, RowParallelLinear,
-                       to_parallelize_plan, validate_plan)
+from graphs.tp import (  # noqa: E402
+    ChannelParallelBatchNorm2d,
+    ColumnParallelConv2d,
+    ColumnParallelLinear,
+    RowParallelConv2d,
+    RowParallelLinear,
+    to_parallelize_plan,
+    validate_plan,
+)
 from graphs.tp.verify import _hf_model, build_model, planner_plan, run_verify  # noqa: E402
 
 TIMEOUT_S = 240  # a hung collective fails the test instead of hanging it
@@ -87,7 +93,8 @@ def test_per_rank_params_equal_the_planners(verify_results, model, world_size):
     r = verify_results(world_size)[(model, "param_bytes")]
     per_rank = r["per_rank_bytes"]
     assert len(per_rank) == world_size
-    assert sum(per_rank) == r["total_bytes"] + (world_size - 1) * r["replicated_bytes"], json.dumps(r)
+    assert sum(per_rank) == r["total_bytes"] + (world_size - 1) * r["replicated_bytes"], \
+        json.dumps(r)
     assert per_rank == [r["planner_per_rank_bytes"]] * world_size, json.dumps(r)
     assert r["total_bytes"] == r["planner_total_bytes"]
     assert max(per_rank) < r["total_bytes"]  # something was actually split
@@ -110,7 +117,8 @@ def test_real_gpt2_with_the_cpp_plan(planner_env, world_size):
     rows = {r["check"]: r for r in run_verify("gpt2", world_size, timeout_s=TIMEOUT_S * 2)}
     for check in ("plan", "forward", "grad", "sgd_step", "param_bytes"):
         assert rows[check]["ok"], json.dumps(rows[check])
-    assert rows["param_bytes"]["per_rank_bytes"] == [rows["param_bytes"]["planner_per_rank_bytes"]] * world_size
+    param_bytes = rows["param_bytes"]
+    assert param_bytes["per_rank_bytes"] == [param_bytes["planner_per_rank_bytes"]] * world_size
     assert rows["forward"]["plan_source"] == "graphs tp gpt2 (C++ planner)"
 
 
@@ -125,8 +133,8 @@ def test_tied_lm_head_shares_the_embedding_shard(plan_of):
     assert by_module["m.lm_head"]["gather_output"] is True
     from graphs.tp.converter import _check_ties
     alone = dict(plan, layers=[lp for lp in plan["layers"] if lp["module"] != "m.lm_head"])
-    with pytest.raises(ValueError, match="^m.transformer.wte: weight tied to 'm.lm_head', which the "
-                                         "plan does not split"):
+    with pytest.raises(ValueError, match="^m.transformer.wte: weight tied to 'm.lm_head', "
+                                         "which the plan does not split"):
         _check_ties(validate_plan(alone, model), dict(model.named_modules()))
     with pytest.raises(RuntimeError, match="not divisible by world size 3"):
         plan_of("gpt2-lm-test", 3)
@@ -232,14 +240,15 @@ BAD_PLANS = [
     (_plan([{"module": "h.0.mlp.c_fc", "strategy": "row", "node": 3}]),
      "h.0.mlp.c_fc: 'node' must be a string, got 3"),
     (_plan([], world_size=0), "plan: world_size must be a positive integer, got 0"),
-    (_plan([], replicated=["ln_ff"]), "replicated: module 'ln_ff' not in the model; did you mean 'ln_f'?"),
+    (_plan([], replicated=["ln_ff"]),
+     "replicated: module 'ln_ff' not in the model; did you mean 'ln_f'?"),
     (_plan([{"module": "h.0.mlp.c_fc", "strategy": "column"},
             {"module": "h.0.mlp.c_fc", "strategy": "column"}]), "h.0.mlp.c_fc: listed twice"),
 ]
 
 
-@pytest.mark.parametrize("plan,message", BAD_PLANS, ids=[m.split(":")[0] + ":" + m.split(":")[1][:30]
-                                                        for _, m in BAD_PLANS])
+@pytest.mark.parametrize("plan,message", BAD_PLANS,
+                         ids=[m.split(":")[0] + ":" + m.split(":")[1][:30] for _, m in BAD_PLANS])
 def test_plan_validation_errors(gpt2, plan, message):
     with pytest.raises(ValueError) as e:
         validate_plan(plan, gpt2)
@@ -302,10 +311,12 @@ def test_convert_on_one_rank_builds_the_parallel_layers(plan_of):
     """World size 1 (one process): the same classes, the same outputs; a plan for another world
     size is refused."""
     import torch.distributed as dist
+
     from graphs.tp.converter import convert
     from graphs.tp.verify import _free_port
     mlp, resnet = (build_model(m)[0] for m in ("mlp", "resnet18"))
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0,
+                            world_size=1)
     try:
         with pytest.raises(ValueError, match="plan is for world size 2, torch.distributed has 1"):
             convert(copy.deepcopy(mlp), _plan_only(plan_of("mlp", 2)))

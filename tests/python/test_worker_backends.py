@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_worker_driver import (TINY_CNN, TINY_CNN_SHAPES, TINY_TEXT, run_request, run_worker)
+from test_worker_driver import TINY_CNN, TINY_CNN_SHAPES, TINY_TEXT, run_request, run_worker
 
 torch = pytest.importorskip("torch")
 
@@ -19,7 +19,8 @@ TOLERANCE = {"fp32": 1e-4, "bf16": 5e-2, "int8": 0.15}
 # `graphs bench` in test_bench_e2e.py; compiling twice would only cost CI time.
 CPU_CONVERSIONS = [
     ("BF16+EAGER", "bf16"), ("JIT_TRACE", "fp32"), ("TORCH_SCRIPT", "fp32"),
-    ("EXPORT+EAGER", "fp32"), ("EXPORT+AOT_INDUCTOR", "fp32"), ("ONNX_CPU", "fp32"), ("ONNX_CPU_INT8_DYNAMIC", "int8"),
+    ("EXPORT+EAGER", "fp32"), ("EXPORT+AOT_INDUCTOR", "fp32"), ("ONNX_CPU", "fp32"),
+    ("ONNX_CPU_INT8_DYNAMIC", "int8"),
     ("OPENVINO_CPU", "fp32"), ("COMPILE_OPENVINO", "fp32"), ("PT2E_INT8_X86", "int8"),
 ]
 

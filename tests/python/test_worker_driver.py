@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[2]
+#: The test-only conversions' worker code (not in the shipped package).
+TEST_CONVERSIONS_DIR = REPO / "tests" / "python" / "worker_test_conversions"
 EVENT_TIMEOUT_S = 900      # compiling a model on a busy 2-core machine can take minutes
 
 
@@ -30,8 +32,10 @@ def worker_env(test_conversions: bool = True, **extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     if test_conversions:
         env["GRAPHS_TEST_CONVERSIONS"] = "1"
+        env["GRAPHS_TEST_CONVERSIONS_DIR"] = str(TEST_CONVERSIONS_DIR)
     else:
         env.pop("GRAPHS_TEST_CONVERSIONS", None)
+        env.pop("GRAPHS_TEST_CONVERSIONS_DIR", None)
     env.update(extra)
     return env
 
@@ -111,7 +115,7 @@ class Worker:
                 pass
         self._stderr.close()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc) -> None:

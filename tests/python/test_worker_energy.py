@@ -58,7 +58,8 @@ def test_energy_per_call_is_the_package_counters_increase_over_the_calls(powerca
     _set(powercap / "intel-rapl:1", 5_000_000 + 1_000_000)       # +1 J
     meter.lap()
     got = meter.result(n_calls=30)
-    assert got == {"j_per_call": pytest.approx(3.0 / 30), "source": "rapl:intel-rapl:0+intel-rapl:1"}
+    assert got == {"j_per_call": pytest.approx(3.0 / 30),
+                   "source": "rapl:intel-rapl:0+intel-rapl:1"}
 
 
 def test_a_wrapped_counter_is_unwrapped_with_max_energy_range(powercap):
@@ -201,7 +202,8 @@ def test_nvml_that_does_not_support_energy_is_a_reason(monkeypatch):
     fake.nvmlDeviceGetTotalEnergyConsumption = unsupported
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     monkeypatch.delitem(sys.modules, "torch", raising=False)
-    with pytest.raises(energy.CounterUnavailable, match="no NVML energy counter: RuntimeError: Not Supported"):
+    with pytest.raises(energy.CounterUnavailable,
+                       match="no NVML energy counter: RuntimeError: Not Supported"):
         energy.nvml_counter("cuda")
 
 

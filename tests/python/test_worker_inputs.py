@@ -3,17 +3,16 @@ token-id ranges, determinism within and across processes, flat memory in the num
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from test_worker_driver import (TINY_CNN, run_request, run_worker, standard_policy, worker_env)
-
 from graphs.worker import inputs
 from graphs.worker.inputs import InputSpec
+
+from test_worker_driver import TINY_CNN, run_request, run_worker, standard_policy, worker_env
 
 
 @pytest.mark.parametrize("name,dtype,kind", [
@@ -99,6 +98,7 @@ def test_factory_specs_from_request():
 def test_onnx_signature_is_read_and_bound(tmp_path):
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
+
     from graphs.worker import models
     ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])

@@ -14,7 +14,8 @@ pytest.importorskip("torch")
 def _done(conversion, tmp_path, env=None, **kw):
     log = run_worker(run_request(conversion, TINY_CNN, tmp_path / "out",
                                  input_shapes=TINY_CNN_SHAPES, **kw), env=env)
-    assert log.returncode == 0, f"{conversion}: exit {log.returncode}, {log.error}\n{log.stderr[-3000:]}"
+    assert log.returncode == 0, \
+        f"{conversion}: exit {log.returncode}, {log.error}\n{log.stderr[-3000:]}"
     return log.one("done")
 
 

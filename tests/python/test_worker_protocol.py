@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from test_worker_driver import (Worker, run_request, run_worker, standard_policy, worker_env)
+from test_worker_driver import Worker, run_request, run_worker, standard_policy, worker_env
 
 SLEEP_MODEL = {"source": "torchvision", "name": "unused-by-test-conversions"}
 
@@ -118,6 +118,26 @@ def test_test_conversions_exist_only_with_the_environment_switch(tmp_path):
     assert "unknown conversion 'TEST_SLEEP'" in log.error["message"]
 
 
+_SLEEP_SPEC = {"family": "test", "module": "graphs_test_conversions", "function": "test_sleep",
+               "options": {}, "device": None, "torch_source": True, "onnx_source": True,
+               "test_only": True}
+
+
+def test_the_request_says_which_code_runs_a_conversion(tmp_path):
+    """With a `worker` field the worker runs what the C++ registry names, even under a name its
+    own table lacks; a malformed field is a failed error; a test-only one needs the switch."""
+    log = run_worker(run_request("TEST_SLEEP_NAMED_BY_REQUEST", SLEEP_MODEL, tmp_path,
+                                 worker=_SLEEP_SPEC))
+    assert log.returncode == 0, log.stderr
+    assert log.types[-1] == "done"
+    log = run_worker(run_request("TEST_SLEEP", SLEEP_MODEL, tmp_path,
+                                 worker={**_SLEEP_SPEC, "options": []}))
+    assert log.returncode == 3 and "worker.options must be dict" in log.error["message"]
+    log = run_worker(run_request("TEST_SLEEP", SLEEP_MODEL, tmp_path, worker=_SLEEP_SPEC),
+                     env=worker_env(test_conversions=False))
+    assert log.returncode == 3 and "unknown conversion 'TEST_SLEEP'" in log.error["message"]
+
+
 def _tiny_onnx(path):
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
@@ -196,7 +216,7 @@ def test_closing_stdin_while_a_chunk_reply_is_awaited_is_an_error(tmp_path):
     with Worker() as w:
         w.read()
         w.send(run_request("TEST_SLEEP", SLEEP_MODEL, tmp_path))
-        while (ev := w.read())["type"] != "chunk":
+        while w.read()["type"] != "chunk":
             pass
         w.proc.stdin.close()
         err = w.read()

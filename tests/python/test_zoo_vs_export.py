@@ -35,14 +35,16 @@ def _exports_of(model: str) -> list[str]:
     m = manifest()
     if m is None:
         _unavailable(f"no exported models in {models_dir()}")
-    return sorted(f for f, e in m["files"].items() if e["model"] == model and e.get("status") == "ok")
+    return sorted(f for f, e in m["files"].items()
+                  if e["model"] == model and e.get("status") == "ok")
 
 
 @pytest.mark.parametrize("zoo_name", sorted(ZOO_TO_EXPORT))
 def test_zoo_builder_matches_export(graphs, zoo_name):
     files = _exports_of(ZOO_TO_EXPORT[zoo_name])
     assert files, f"no successful export of {ZOO_TO_EXPORT[zoo_name]} to compare {zoo_name} with"
-    zoo = run_graphs(graphs, "analyze", zoo_name, "--format", "json", "--per-node", *cli_dims()).json()
+    zoo = run_graphs(graphs, "analyze", zoo_name, "--format", "json", "--per-node",
+                     *cli_dims()).json()
     bn_params = sum(n["params"] for n in zoo["nodes"] if n["op_type"] == "BatchNormalization")
     folded = zoo["totals"]["params"] - bn_params // 2
     for f in files:

@@ -10,14 +10,26 @@ what is wrong.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
 
-from graphs.tp.layers import (ChannelParallelBatchNorm2d, ChannelParallelConv2d,
-                              ColumnParallelConv2d, ColumnParallelLinear, RowParallelConv2d,
-                              RowParallelLinear, VocabParallelEmbedding)
+from graphs.tp.layers import (
+    ChannelParallelBatchNorm2d,
+    ChannelParallelConv2d,
+    ColumnParallelConv2d,
+    ColumnParallelLinear,
+    RowParallelConv2d,
+    RowParallelLinear,
+    VocabParallelEmbedding,
+)
+
+if TYPE_CHECKING:
+    from torch.distributed import ProcessGroup
+    from torch.distributed.tensor.parallel import ParallelStyle
 
 SCHEMA_VERSION = 2
 #: Versions `validate_plan` reads: 1 (linears and embeddings) is a subset of 2.
@@ -46,10 +58,10 @@ class Plan:
     replicated: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         layers = []
         for lp in self.layers:
-            d = {"module": lp.module, "strategy": lp.strategy}
+            d: dict[str, Any] = {"module": lp.module, "strategy": lp.strategy}
             if lp.node:
                 d["node"] = lp.node
             if lp.strategy == "column":
@@ -59,13 +71,24 @@ class Plan:
             if lp.heads is not None:
                 d["heads"] = lp.heads
             layers.append(d)
-        return {"schema_version": SCHEMA_VERSION, "world_size": self.world_size, "model": self.model,
-                "layers": layers, "replicated": list(self.replicated), "notes": list(self.notes)}
+        return {"schema_version": SCHEMA_VERSION, "world_size": self.world_size,
+                "model": self.model, "layers": layers, "replicated": list(self.replicated),
+                "notes": list(self.notes)}
+
+
+def _weight(m: nn.Module) -> torch.Tensor:
+    """The `weight` Parameter of nn.Linear, Conv1D or nn.Embedding."""
+    return cast(torch.Tensor, m.weight)
+
+
+def _bias(m: nn.Module) -> torch.Tensor | None:
+    """The `bias` Parameter (or None) of nn.Linear or Conv1D."""
+    return cast("torch.Tensor | None", m.bias)
 
 
 def _is_conv1d(m: nn.Module) -> bool:
     """HF transformers' Conv1D (GPT-2): a linear layer with weight [in, out]."""
-    return type(m).__name__ == "Conv1D" and hasattr(m, "nf") and m.weight.dim() == 2
+    return type(m).__name__ == "Conv1D" and hasattr(m, "nf") and _weight(m).dim() == 2
 
 
 def _linear_dims(m: nn.Module) -> tuple[int, int] | None:
@@ -73,22 +96,22 @@ def _linear_dims(m: nn.Module) -> tuple[int, int] | None:
     if isinstance(m, nn.Linear):
         return m.in_features, m.out_features
     if _is_conv1d(m):
-        return m.weight.shape[0], m.weight.shape[1]
+        return _weight(m).shape[0], _weight(m).shape[1]
     return None
 
 
-def _did_you_mean(name: str, names) -> str:
+def _did_you_mean(name: str, names: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(names), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _check_bool(where: str, key: str, v) -> bool:
+def _check_bool(where: str, key: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise ValueError(f"{where}: '{key}' must be true or false, got {v!r}")
     return v
 
 
-def _layer_plan(i: int, d, n: int) -> LayerPlan:
+def _layer_plan(i: int, d: Any, n: int) -> LayerPlan:
     if not isinstance(d, dict) or not isinstance(d.get("module"), str):
         raise ValueError(f"plan: layers[{i}] must be an object with a string 'module'")
     name = d["module"]
@@ -115,7 +138,7 @@ def _layer_plan(i: int, d, n: int) -> LayerPlan:
                      heads, node)
 
 
-def validate_plan(plan: dict, model: nn.Module | None = None) -> Plan:
+def validate_plan(plan: dict[str, Any], model: nn.Module | None = None) -> Plan:
     """Checks a plan.json dict (against `model` when given) and returns the resolved Plan."""
     if not isinstance(plan, dict):
         raise ValueError(f"plan must be a JSON object, got {type(plan).__name__}")
@@ -131,7 +154,8 @@ def validate_plan(plan: dict, model: nn.Module | None = None) -> Plan:
     if not isinstance(plan.get("layers"), list):
         raise ValueError("plan: 'layers' must be a list")
     modules = dict(model.named_modules()) if model is not None else None
-    layers, seen = [], set()
+    layers: list[LayerPlan] = []
+    seen: set[str] = set()
     for i, d in enumerate(plan["layers"]):
         lp = _layer_plan(i, d, n)
         if lp.module in seen:
@@ -151,13 +175,15 @@ def validate_plan(plan: dict, model: nn.Module | None = None) -> Plan:
     if modules is not None:
         for r in replicated:
             if r not in modules:
-                raise ValueError(f"replicated: module '{r}' not in the model{_did_you_mean(r, modules)}")
+                raise ValueError(f"replicated: module '{r}' not in the model"
+                                 f"{_did_you_mean(r, modules)}")
     return Plan(n, str(plan.get("model", "")), tuple(layers), tuple(replicated), tuple(notes))
 
 
-def _check_linear(lp: LayerPlan, m: nn.Module, modules: dict, n: int) -> None:
+def _check_linear(lp: LayerPlan, dims: tuple[int, int], modules: dict[str, nn.Module],
+                  n: int) -> None:
     name, s = lp.module, lp.strategy
-    fin, fout = _linear_dims(m)
+    fin, fout = dims
     if s == "column":
         if fout % n:
             raise ValueError(f"{name}: {fout} output features not divisible by world size {n}")
@@ -166,8 +192,8 @@ def _check_linear(lp: LayerPlan, m: nn.Module, modules: dict, n: int) -> None:
             if lp.heads % n:
                 raise ValueError(f"{name}: {lp.heads} heads not divisible by world size {n}")
             if fout % (packed * lp.heads):
-                raise ValueError(f"{name}: {fout} output features do not hold {packed}×{lp.heads} "
-                                 f"whole heads")
+                raise ValueError(f"{name}: {fout} output features do not hold "
+                                 f"{packed}×{lp.heads} whole heads")
     elif fin % n:
         raise ValueError(f"{name}: {fin} input features not divisible by world size {n}")
 
@@ -186,23 +212,28 @@ def _check_conv(lp: LayerPlan, m: nn.Conv2d, n: int) -> None:
     if lp.heads is not None:
         raise ValueError(f"{name}: 'heads' applies to linear projections, not Conv2d")
     if s == "column" and m.out_channels % n:
-        raise ValueError(f"{name}: {m.out_channels} output channels not divisible by world size {n}")
+        raise ValueError(f"{name}: {m.out_channels} output channels not divisible by world "
+                         f"size {n}")
     if s == "row" and m.in_channels % n:
-        raise ValueError(f"{name}: {m.in_channels} input channels not divisible by world size {n}")
+        raise ValueError(f"{name}: {m.in_channels} input channels not divisible by world "
+                         f"size {n}")
 
 
-def _check_layer(lp: LayerPlan, modules: dict, n: int) -> None:
+def _check_layer(lp: LayerPlan, modules: dict[str, nn.Module], n: int) -> None:
     name, s = lp.module, lp.strategy
     if name not in modules:
-        raise ValueError(f"{name}: module not in the model{_did_you_mean(name, [k for k in modules if k])}")
+        raise ValueError(f"{name}: module not in the model"
+                         f"{_did_you_mean(name, [k for k in modules if k])}")
     m = modules[name]
     kind = type(m).__name__
     if s in ("column", "row", "channel") and isinstance(m, nn.Conv2d):
         _check_conv(lp, m, n)
     elif s in ("column", "row"):
-        if _linear_dims(m) is None:
-            raise ValueError(f"{name}: strategy '{s}' needs nn.Linear, Conv1D or nn.Conv2d, got {kind}")
-        _check_linear(lp, m, modules, n)
+        dims = _linear_dims(m)
+        if dims is None:
+            raise ValueError(f"{name}: strategy '{s}' needs nn.Linear, Conv1D or nn.Conv2d, "
+                             f"got {kind}")
+        _check_linear(lp, dims, modules, n)
     elif s == "channel":
         if not isinstance(m, nn.BatchNorm2d):
             raise ValueError(f"{name}: strategy 'channel' needs nn.BatchNorm2d or a grouped "
@@ -213,15 +244,16 @@ def _check_layer(lp: LayerPlan, modules: dict, n: int) -> None:
         if not isinstance(m, nn.Embedding):
             raise ValueError(f"{name}: strategy 'vocab' needs nn.Embedding, got {kind}")
         if m.num_embeddings % n:
-            raise ValueError(f"{name}: vocabulary of {m.num_embeddings} not divisible by world size {n}")
+            raise ValueError(f"{name}: vocabulary of {m.num_embeddings} not divisible by world "
+                             f"size {n}")
 
 
-def _parent(name: str, modules: dict) -> tuple[nn.Module, str]:
+def _parent(name: str, modules: dict[str, nn.Module]) -> tuple[nn.Module, str]:
     head, _, leaf = name.rpartition(".")
     return modules[head], leaf
 
 
-def _packed(name: str, modules: dict) -> int:
+def _packed(name: str, modules: dict[str, nn.Module]) -> int:
     """How many equal blocks a column layer's output packs: 3 for GPT-2's fused c_attn."""
     if not name:
         return 1
@@ -231,14 +263,15 @@ def _packed(name: str, modules: dict) -> int:
     return 1
 
 
-def _tied_pairs(modules: dict) -> dict[str, str]:
+def _tied_pairs(modules: dict[str, nn.Module]) -> dict[str, str]:
     """Linear/Conv1D head → the nn.Embedding whose weight Parameter it shares (tied LM head)."""
-    by_weight = {id(m.weight): name for name, m in modules.items() if isinstance(m, nn.Embedding)}
+    by_weight = {id(m.weight): name for name, m in modules.items()
+                 if isinstance(m, nn.Embedding)}
     return {name: by_weight[id(m.weight)] for name, m in modules.items()
             if _linear_dims(m) is not None and id(m.weight) in by_weight}
 
 
-def _check_ties(plan: Plan, modules: dict) -> None:
+def _check_ties(plan: Plan, modules: dict[str, nn.Module]) -> None:
     """A head tied to an embedding splits with it (vocab + column over the same rows) or not at
     all: splitting one alone would break the tie."""
     split = {lp.module: lp for lp in plan.layers if lp.strategy != "replicate"}
@@ -255,7 +288,8 @@ def _check_ties(plan: Plan, modules: dict) -> None:
                              f"(no heads), got {e.strategy} and {h.strategy}")
 
 
-def _parallel_module(lp: LayerPlan, m: nn.Module, modules: dict, group) -> nn.Module | None:
+def _parallel_module(lp: LayerPlan, m: nn.Module, modules: dict[str, nn.Module],
+                     group: ProcessGroup | None) -> nn.Module | None:
     """This rank's module for plan entry `lp` (None for 'replicate')."""
     if lp.strategy == "column" and isinstance(m, nn.Conv2d):
         return ColumnParallelConv2d(m, gather_output=lp.gather_output, group=group)
@@ -264,20 +298,22 @@ def _parallel_module(lp: LayerPlan, m: nn.Module, modules: dict, group) -> nn.Mo
     if lp.strategy == "channel":
         if isinstance(m, nn.Conv2d):
             return ChannelParallelConv2d(m, group=group)
-        return ChannelParallelBatchNorm2d(m, group=group)
+        return ChannelParallelBatchNorm2d(cast(nn.BatchNorm2d, m), group=group)
     if lp.strategy == "column":
         packed = _packed(lp.module, modules) if lp.heads is not None else 1
-        return ColumnParallelLinear(m.weight, m.bias, gather_output=lp.gather_output,
+        return ColumnParallelLinear(_weight(m), _bias(m), gather_output=lp.gather_output,
                                     packed=packed, conv1d_layout=_is_conv1d(m), group=group)
     if lp.strategy == "row":
-        return RowParallelLinear(m.weight, m.bias, input_is_parallel=lp.input_is_parallel,
+        return RowParallelLinear(_weight(m), _bias(m), input_is_parallel=lp.input_is_parallel,
                                  conv1d_layout=_is_conv1d(m), group=group)
     if lp.strategy == "vocab":
-        return VocabParallelEmbedding(m.weight, padding_idx=m.padding_idx, group=group)
+        emb = cast(nn.Embedding, m)
+        return VocabParallelEmbedding(emb.weight, padding_idx=emb.padding_idx, group=group)
     return None
 
 
-def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
+def convert(model: nn.Module, plan: Plan | dict[str, Any],
+            group: ProcessGroup | None = None) -> nn.Module:
     """Replaces, in place, every module the plan splits with its tensor-parallel version holding
     only this rank's shard (graphs.tp.layers); attention modules whose QKV is split get their
     head counts divided. A column head tied to a vocab-parallel embedding shares the embedding's
@@ -300,8 +336,8 @@ def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
             if new is None:
                 continue
             if lp.module in tied and lp.strategy == "column":
-                shard = converted[tied[lp.module]].weight
-                if shard.shape != new.weight.shape or not torch.equal(shard, new.weight):
+                shard = _weight(converted[tied[lp.module]])
+                if shard.shape != _weight(new).shape or not torch.equal(shard, _weight(new)):
                     raise ValueError(f"{lp.module}: tied shard does not match "
                                      f"'{tied[lp.module]}'s (internal error)")
                 new.weight = shard  # one Parameter: the tie holds
@@ -315,7 +351,8 @@ def convert(model: nn.Module, plan: Plan | dict, group=None) -> nn.Module:
     return model
 
 
-def to_parallelize_plan(plan: Plan | dict, model: nn.Module | None = None) -> dict:
+def to_parallelize_plan(plan: Plan | dict[str, Any],
+                        model: nn.Module | None = None) -> dict[str, ParallelStyle]:
     """The equivalent `parallelize_plan` for torch.distributed.tensor.parallel.parallelize_module:
     column → ColwiseParallel (output Replicate when gather_output), row → RowwiseParallel
     (input Replicate unless input_is_parallel), vocab → RowwiseParallel (nn.Embedding rows),
@@ -327,7 +364,7 @@ def to_parallelize_plan(plan: Plan | dict, model: nn.Module | None = None) -> di
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel
     plan = validate_plan(plan if isinstance(plan, dict) else plan.to_json(), model)
     modules = dict(model.named_modules()) if model is not None else {}
-    out = {}
+    out: dict[str, ParallelStyle] = {}
     for lp in plan.layers:
         if lp.strategy == "channel" or isinstance(modules.get(lp.module), nn.Conv2d):
             raise ValueError(f"{lp.module}: a convolution split ('{lp.strategy}') has no "

@@ -44,6 +44,11 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 # name → the C++ zoo model with the same architecture and module names; None: the model's own
 # TorchScript ONNX export is planned.
@@ -57,7 +62,7 @@ BATCH = 2
 IMAGE = 64  # resnet18's input side: small and fast; the plan does not depend on it
 
 
-def _hf_wrapper(model):
+def _hf_wrapper(model: nn.Module) -> nn.Module:
     """transformers model → a module with one tensor in (token ids) and one tensor out, which
     the TorchScript exporter can trace: an all-ones attention mask made in the graph (without
     one, transformers looks for packed sequences with torch.diff, which opset 17 cannot
@@ -66,11 +71,11 @@ def _hf_wrapper(model):
     from torch import nn
 
     class HfPlain(nn.Module):
-        def __init__(self, m):
+        def __init__(self, m: nn.Module) -> None:
             super().__init__()
             self.m = m
 
-        def forward(self, ids):
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
             out = self.m(ids, attention_mask=torch.ones_like(ids), use_cache=False,
                          return_dict=False)
             return torch.cat([t.flatten() for t in out[:2] if isinstance(t, torch.Tensor)
@@ -78,7 +83,7 @@ def _hf_wrapper(model):
     return HfPlain(model)
 
 
-def _perturb(model) -> None:
+def _perturb(model: nn.Module) -> None:
     """Seeded noise on every parameter, random BatchNorm statistics."""
     import torch
     from torch import nn
@@ -87,14 +92,18 @@ def _perturb(model) -> None:
         for p in model.parameters():
             p.add_(0.02 * torch.randn(p.shape, generator=g))
         for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None \
+                    and m.running_var is not None:
                 m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=g))
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
 
 
-def _hf_model(name: str):
+def _hf_model(name: str) -> tuple[nn.Module, torch.Tensor]:
     import torch
-    drop = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    from transformers import PreTrainedConfig, PreTrainedModel
+    cfg: PreTrainedConfig
+    model: PreTrainedModel
+    drop: dict[str, Any] = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
     if name in ("gpt2-small-test", "gpt2-lm-test", "gpt2"):
         from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
         cfg = (GPT2Config(**drop) if name == "gpt2" else
@@ -112,7 +121,7 @@ def _hf_model(name: str):
         model = LlamaForCausalLM(cfg)
     else:
         from transformers import BertConfig, BertModel
-        bdrop = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        bdrop: dict[str, Any] = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         cfg = (BertConfig(**bdrop) if name == "bert-base" else
                BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
                           intermediate_size=256, vocab_size=512, max_position_embeddings=64,
@@ -122,7 +131,7 @@ def _hf_model(name: str):
     return model, torch.randint(0, cfg.vocab_size, (BATCH, SEQ))
 
 
-def build_model(name: str):
+def build_model(name: str) -> tuple[nn.Module, torch.Tensor]:
     """The model whose module names the plan uses, and one input batch, identical on every
     process (fixed seeds)."""
     import torch
@@ -131,8 +140,9 @@ def build_model(name: str):
         raise ValueError(f"unknown model '{name}' (one of {', '.join(MODELS)})")
     torch.manual_seed(0)
     if name == "mlp":
-        model = nn.Sequential(nn.Linear(32, 128), nn.GELU(), nn.Linear(128, 32), nn.LayerNorm(32),
-                              nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 16))
+        model: nn.Module = nn.Sequential(nn.Linear(32, 128), nn.GELU(), nn.Linear(128, 32),
+                                         nn.LayerNorm(32), nn.Linear(32, 64), nn.ReLU(),
+                                         nn.Linear(64, 16))
         x = torch.randn(4, 8, 32)
     elif name == "cnn":
         model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
@@ -163,7 +173,7 @@ def graphs_binary() -> str | None:
     return shutil.which("graphs")
 
 
-def export_onnx(model, x, path: str) -> None:
+def export_onnx(model: nn.Module, x: torch.Tensor, path: str) -> None:
     """The TorchScript export the planner reads module names from (tp_modules.h): node scopes
     name the modules, BatchNorm stays a node (no eval-mode folding), weights keep their
     state_dict names (no constant folding)."""
@@ -173,15 +183,16 @@ def export_onnx(model, x, path: str) -> None:
                           training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
 
 
-def planner_plan(name: str, world_size: int, work_dir: str) -> dict:
+def planner_plan(name: str, world_size: int, work_dir: str) -> dict[str, Any]:
     """The C++ planner's plan + analysis for `name` at fp32: its zoo counterpart, or its ONNX
     export written to `work_dir`."""
     binary = graphs_binary()
     if binary is None:
         raise RuntimeError("graphs binary not found: set GRAPHS_BIN or install the graphs package "
                            "(the plans come from its planner)")
-    if ZOO[name] is not None:
-        source = [ZOO[name], "--batch", str(BATCH), "--seq-len", str(SEQ)]
+    zoo = ZOO[name]
+    if zoo is not None:
+        source = [zoo, "--batch", str(BATCH), "--seq-len", str(SEQ)]
     else:
         path = os.path.join(work_dir, f"{name}.onnx")
         if not os.path.exists(path):
@@ -192,10 +203,11 @@ def planner_plan(name: str, world_size: int, work_dir: str) -> dict:
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
-    return json.loads(p.stdout)
+    plan: dict[str, Any] = json.loads(p.stdout)
+    return plan
 
 
-def _forward(model, x):
+def _forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     import torch
     out = model(x)
     for key in ("logits", "last_hidden_state"):
@@ -204,29 +216,31 @@ def _forward(model, x):
             pooled = getattr(out, "pooler_output", None)
             # BertModel: the pooler (a gathered column-parallel head) is checked too.
             return y if pooled is None else torch.cat([y.flatten(), pooled.flatten()])
-    return out
+    y_out: torch.Tensor = out
+    return y_out
 
 
-def _max_err(a, b) -> float:
+def _max_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.detach().double() - b.detach().double()).abs().max()) if a.numel() else 0.0
 
 
-def _tolerance(ref) -> float:
+def _tolerance(ref: torch.Tensor) -> float:
     return TOLERANCE * max(1.0, float(ref.detach().abs().max()) if ref.numel() else 0.0)
 
 
-def _unshard(tp_model, name: str, t):
+def _unshard(tp_model: nn.Module, name: str, t: torch.Tensor) -> torch.Tensor:
     """`t` (shaped like tp_model's parameter `name`) in the original parameter's full layout."""
     mod_name, _, leaf = name.rpartition(".")
     mod = tp_model.get_submodule(mod_name)
-    return mod.unshard(leaf, t) if hasattr(mod, "unshard") else t
+    unshard = getattr(mod, "unshard", None)
+    return unshard(leaf, t) if unshard is not None else t
 
 
-def _param_bytes(model) -> int:
+def _param_bytes(model: nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
-def run_rank(rank: int, world_size: int, model_names: list, plans: dict,
+def run_rank(rank: int, world_size: int, model_names: list[str], plans: dict[str, dict[str, Any]],
              out_dir: str) -> None:
     """One process of the spawned group: runs the checks of every model in `model_names`; rank 0
     writes them to OUT_DIR/results.json, a failing rank its traceback to OUT_DIR/error.RANK.
@@ -238,7 +252,7 @@ def run_rank(rank: int, world_size: int, model_names: list, plans: dict,
     dist.init_process_group("gloo", init_method=f"file://{os.path.join(out_dir, 'rendezvous')}",
                             rank=rank, world_size=world_size)
     try:
-        results = []
+        results: list[dict[str, Any]] = []
         for name in model_names:
             results += _check_model(name, world_size, plans[name])
         if rank == 0:
@@ -252,20 +266,23 @@ def run_rank(rank: int, world_size: int, model_names: list, plans: dict,
         dist.destroy_process_group()
 
 
-def _max_param_err(ref, tp, tp_tensor) -> tuple[float, float, str]:
+def _max_param_err(ref: nn.Module, tp: nn.Module, tp_tensor: str) -> tuple[float, float, str]:
     """Largest error over every original parameter between ref's tensor and tp's (unsharded),
     its tolerance and the parameter."""
     worst, tol, worst_name = -1.0, TOLERANCE, ""
     tp_params = dict(tp.named_parameters())
     for name, p in ref.named_parameters():
-        a, b = (p.grad, tp_params[name].grad) if tp_tensor == "grad" else (p, tp_params[name].detach())
+        a, b = ((p.grad, tp_params[name].grad) if tp_tensor == "grad"
+                else (p, tp_params[name].detach()))
+        assert a is not None and b is not None, f"{name}: no gradient"
         e = _max_err(a, _unshard(tp, name, b))
         if e / _tolerance(a) >= worst / tol:
             worst, tol, worst_name = e, _tolerance(a), name
     return worst, tol, worst_name
 
 
-def _check_model(model_name: str, world_size: int, planner: dict) -> list[dict]:
+def _check_model(model_name: str, world_size: int,
+                 planner: dict[str, Any]) -> list[dict[str, Any]]:
     import torch
     import torch.distributed as dist
 
@@ -276,7 +293,7 @@ def _check_model(model_name: str, world_size: int, planner: dict) -> list[dict]:
     common = {"model": model_name, "world_size": world_size,
               "plan_source": f"graphs tp {ZOO[model_name] or 'ONNX export'} (C++ planner)"}
     strategies = collections.Counter(lp.strategy for lp in plan.layers)
-    results = [{"check": "plan", **common, "split_layers": len(plan.layers),
+    results: list[dict[str, Any]] = [{"check": "plan", **common, "split_layers": len(plan.layers),
                 "strategies": dict(strategies),
                 "split_weight_fraction": planner["analysis"]["parameters"]["split_weight_fraction"],
                 "ok": len(plan.layers) > 0}]
@@ -306,7 +323,7 @@ def _check_model(model_name: str, world_size: int, planner: dict) -> list[dict]:
                     "tolerance": max(tol, tol_y), "worst_param": worst,
                     "ok": err <= tol and err_y <= tol_y})
 
-    per_rank = [None] * world_size
+    per_rank: list[Any] = [None] * world_size    # every entry set by all_gather_object
     dist.all_gather_object(per_rank, _param_bytes(tp))
     total = _param_bytes(ref)
     split = {lp.module: lp.strategy for lp in plan.layers if lp.strategy != "replicate"}
@@ -330,18 +347,19 @@ def _check_model(model_name: str, world_size: int, planner: dict) -> list[dict]:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[dict]:
+def run_verify(model_names: str | list[str], world_size: int,
+               timeout_s: float = 300.0) -> list[dict[str, Any]]:
     """Runs the checks of one model name or a list of them on `world_size` spawned gloo processes
     (one process group for all); returns one dict per check.
     Raises RuntimeError when a rank fails, the planner cannot be run, or the run exceeds
     `timeout_s` (hung collective)."""
     import time
 
-    import torch.multiprocessing as mp
-    from torch.multiprocessing.spawn import ProcessException
+    from torch.multiprocessing.spawn import ProcessException, spawn
     model_names = [model_names] if isinstance(model_names, str) else list(model_names)
     for m in model_names:
         if m not in MODELS:
@@ -351,7 +369,7 @@ def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[d
         raise ValueError(f"world size must be >= 1, got {world_size}")
     with tempfile.TemporaryDirectory(prefix="graphs-tp-") as out_dir:
         plans = {m: planner_plan(m, world_size, out_dir) for m in model_names}
-        ctx = mp.spawn(run_rank, args=(world_size, model_names, plans, out_dir),
+        ctx = spawn(run_rank, args=(world_size, model_names, plans, out_dir),
                        nprocs=world_size, join=False)
         deadline = time.monotonic() + timeout_s
         try:
@@ -371,7 +389,8 @@ def run_verify(model_names, world_size: int, timeout_s: float = 300.0) -> list[d
                     p.terminate()
                     p.join(5)
         with open(os.path.join(out_dir, "results.json")) as f:
-            return json.load(f)
+            results: list[dict[str, Any]] = json.load(f)
+            return results
 
 
 def _did_you_mean(name: str) -> str:
@@ -390,8 +409,9 @@ def _world_sizes(text: str) -> list[int]:
     return sizes
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m graphs.tp.verify", description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m graphs.tp.verify",
+                                 description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}, or a comma list")
     ap.add_argument("--world-size", required=True, help="N or a comma list (2,4)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a hung run fails")
@@ -401,7 +421,8 @@ def main(argv=None) -> int:
         names = [m for m in a.model.split(",") if m]
         for m in names:
             if m not in MODELS:
-                raise ValueError(f"unknown model '{m}'{_did_you_mean(m)} (one of {', '.join(MODELS)})")
+                raise ValueError(f"unknown model '{m}'{_did_you_mean(m)} "
+                                 f"(one of {', '.join(MODELS)})")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -8,7 +8,6 @@ and files written there could not be read back, so the orchestrator skips the ou
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import resource
@@ -16,7 +15,11 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphs.worker.protocol import Channel
+    from graphs.worker.runner import RunContext
 
 USAGE = "usage: python -m graphs.worker [--no-outputs]"
 
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             chan.fail(e)
 
 
-def _threads(req: dict) -> int | None:
+def _threads(req: dict[str, Any]) -> int | None:
     from graphs.worker.protocol import failed
     t = req.get("threads")
     if t is None:
@@ -68,7 +71,7 @@ def _threads(req: dict) -> int | None:
     return t
 
 
-def run(chan, req: dict, write_outputs: bool = True) -> None:
+def run(chan: Channel, req: dict[str, Any], write_outputs: bool = True) -> None:
     if write_outputs:
         _run(chan, req, True, None)
         return
@@ -79,7 +82,7 @@ def run(chan, req: dict, write_outputs: bool = True) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(chan, req: dict, write_outputs: bool, scratch: str | None) -> None:
+def _run(chan: Channel, req: dict[str, Any], write_outputs: bool, scratch: str | None) -> None:
     from graphs.worker import conversions
     from graphs.worker.protocol import failed, limit_threads, not_applicable
     from graphs.worker.runner import RunContext, synchronize, time_chunk
@@ -87,7 +90,10 @@ def _run(chan, req: dict, write_outputs: bool, scratch: str | None) -> None:
     chan.set_phase("load")
     t_load = time.perf_counter()
     name = req.get("conversion")
-    conv = conversions.lookup(name) if isinstance(name, str) else None
+    try:
+        conv = conversions.lookup(name, req.get("worker")) if isinstance(name, str) else None
+    except ValueError as e:
+        raise failed(str(e)) from e
     if conv is None:
         known = ", ".join(sorted(conversions.table()))
         raise failed(f"unknown conversion {name!r}; this worker knows: {known}")
@@ -110,8 +116,7 @@ def _run(chan, req: dict, write_outputs: bool, scratch: str | None) -> None:
     if not isinstance(profile_ops, bool):
         raise failed(f"profile_ops must be true or false, got {profile_ops!r}")
 
-    backend = importlib.import_module(f"graphs.worker.{conv.module}")
-    convert = getattr(backend, conv.function)
+    convert = conversions.load(conv)
     if conv.test_only:
         model, arrays = None, []
     else:
@@ -201,7 +206,7 @@ def _run(chan, req: dict, write_outputs: bool, scratch: str | None) -> None:
     chan.send(done_event(ctx) | extras)
 
 
-def done_event(ctx) -> dict[str, Any]:
+def done_event(ctx: RunContext) -> dict[str, Any]:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_rss = rss * 1024 if sys.platform != "darwin" else rss
     gpu = None
@@ -212,7 +217,8 @@ def done_event(ctx) -> dict[str, Any]:
         if ctx.device == "cuda" and torch.cuda.is_available() and torch.cuda.is_initialized():
             gpu = int(torch.cuda.max_memory_allocated())
     if threads is None:
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        threads = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else os.cpu_count())
     versions = {}
     for name in ("torch", "torchvision", "transformers", "onnx", "onnxruntime", "openvino",
                  "torchao", "torch_tensorrt", "tensorrt", "numpy"):

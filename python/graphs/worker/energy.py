@@ -33,7 +33,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 RAPL_ROOT_ENV = "GRAPHS_RAPL_ROOT"
 DEFAULT_RAPL_ROOT = "/sys/class/powercap"
@@ -117,11 +117,15 @@ def rapl_counters(root: str | None = None) -> list[Counter]:
             raise CounterUnavailable(_not_readable(energy, e)) from e
         except ValueError as e:
             raise CounterUnavailable(f"RAPL counter {energy} does not hold an integer: {e}") from e
-        counters.append(Counter("rapl", name, lambda p=energy: _read_int(p), 1e-6, wrap))
+        counters.append(Counter("rapl", name, _reader(energy), 1e-6, wrap))
     if not counters:
         raise CounterUnavailable(f"no RAPL counters: {root} has no package domain "
                                  "(intel-rapl:N with a package-N name)")
     return counters
+
+
+def _reader(path: str) -> Callable[[], int]:
+    return lambda: _read_int(path)
 
 
 def nvml_counter(device: str) -> Counter:
@@ -148,7 +152,7 @@ def nvml_counter(device: str) -> Counter:
     return Counter("nvml", "nvml:0", read, 1e-3, None)
 
 
-def _nvml_handle(pynvml):
+def _nvml_handle(pynvml: Any) -> Any:
     """NVML's handle of CUDA device 0: by UUID when torch tells it (CUDA and NVML order devices
     differently), else the first index in CUDA_VISIBLE_DEVICES, else 0."""
     torch = sys.modules.get("torch")
@@ -298,9 +302,12 @@ class EnergyMeter:
     _error: str | None = None
 
     @classmethod
-    def open(cls, device: str) -> "EnergyMeter":
-        counters, reasons = [], []
-        for find in (rapl_counters, lambda: [nvml_counter(device)], tegra_counters):
+    def open(cls, device: str) -> EnergyMeter:
+        counters: list[Counter] = []
+        reasons: list[str] = []
+        finders: tuple[Callable[[], list[Counter]], ...] = (
+            rapl_counters, lambda: [nvml_counter(device)], tegra_counters)
+        for find in finders:
             try:
                 counters += find()
             except CounterUnavailable as e:
@@ -345,7 +352,7 @@ class EnergyMeter:
             return
         self._last = now
 
-    def result(self, n_calls: int) -> dict:
+    def result(self, n_calls: int) -> dict[str, Any]:
         """The `done` message's `energy` object for `n_calls` timed calls."""
         if not self.counters:
             return {"unavailable": "; ".join(self.reasons)}

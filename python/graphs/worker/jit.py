@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from graphs.worker import torch_common
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
 
 
-def trace(ctx) -> Runner:
+def trace(ctx: RunContext) -> Runner:
     import torch
     model = torch_common.module_on(ctx, ctx.device)
     args = torch_common.to_tensors(ctx, ctx.device)
@@ -15,7 +15,7 @@ def trace(ctx) -> Runner:
     return torch_common.runner(traced, args, ctx.device)
 
 
-def script(ctx) -> Runner:
+def script(ctx: RunContext) -> Runner:
     import torch
     model = torch_common.module_on(ctx, ctx.device)
     args = torch_common.to_tensors(ctx, ctx.device)

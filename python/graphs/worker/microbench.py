@@ -18,9 +18,10 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable
 
-from graphs.worker.protocol import classify, failed, limit_threads, require_module
+from graphs.worker.protocol import Channel, classify, failed, limit_threads, require_module
 
 WARMUP_MIN_S = 0.02
 WARMUP_MIN_CALLS = 3
@@ -35,20 +36,25 @@ class Case:
     """One op instance. Graph inputs are fed on every call; weights are constants (torch: tensors
     captured by the function; ONNX: initializers). `torch_fn(torch, weights)` returns
     fn(*inputs); `onnx_nodes(onnx.helper)` returns nodes from x0, x1, … and w0, w1, … to y."""
-    inputs: list
-    weights: list
-    torch_fn: Callable
-    onnx_nodes: Callable
+    inputs: list[Any]
+    weights: list[Any]
+    torch_fn: Callable[..., Any]
+    onnx_nodes: Callable[..., Any]
 
 
-def _matmul(c: dict, u: Callable) -> Case:
+def _uniform(np: Any, rng: Any) -> Callable[..., Any]:
+    """u(*shape): a float32 array of `shape`, uniform in [-1, 1), drawn from `rng`."""
+    return lambda *shape: rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+
+
+def _matmul(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """X[m,k] @ W[k,n]."""
     return Case([u(c["m"], c["k"])], [u(c["k"], c["n"])],
                 lambda t, w: lambda x: t.matmul(x, w[0]),
                 lambda h: [h.make_node("MatMul", ["x0", "w0"], ["y"])])
 
 
-def _conv2d(c: dict, u: Callable) -> Case:
+def _conv2d(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """X[n,c,h,w] * W[k,c/groups,r,s] + B[k], stride, symmetric pad."""
     ch, k, g, st, p = c["c"], c["k"], c["groups"], c["stride"], c["pad"]
     if ch % g or k % g:
@@ -59,28 +65,28 @@ def _conv2d(c: dict, u: Callable) -> Case:
                                        pads=[p, p, p, p], group=g)])
 
 
-def _add(c: dict, u: Callable) -> Case:
+def _add(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """a + b over numel elements, both graph inputs."""
     return Case([u(c["numel"]), u(c["numel"])], [],
                 lambda t, w: lambda a, b: t.add(a, b),
                 lambda h: [h.make_node("Add", ["x0", "x1"], ["y"])])
 
 
-def _softmax(c: dict, u: Callable) -> Case:
+def _softmax(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """softmax of X[rows, cols] over the last axis."""
     return Case([u(c["rows"], c["cols"])], [],
                 lambda t, w: lambda x: t.softmax(x, dim=-1),
                 lambda h: [h.make_node("Softmax", ["x0"], ["y"], axis=-1)])
 
 
-def _transpose(c: dict, u: Callable) -> Case:
+def _transpose(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """X[a, b, c] → Y[b, a, c], materialized: the copy a channel shuffle or a head split does."""
     return Case([u(c["a"], c["b"], c["c"])], [],
                 lambda t, w: lambda x: x.transpose(0, 1).contiguous(),
                 lambda h: [h.make_node("Transpose", ["x0"], ["y"], perm=[1, 0, 2])])
 
 
-def _maxpool2d(c: dict, u: Callable) -> Case:
+def _maxpool2d(c: dict[str, Any], u: Callable[..., Any]) -> Case:
     """max pooling of X[n,c,h,w] with an r×r window, stride, symmetric pad."""
     r, st, p = c["r"], c["stride"], c["pad"]
     return Case([u(c["n"], c["c"], c["h"], c["w"])], [],
@@ -89,12 +95,12 @@ def _maxpool2d(c: dict, u: Callable) -> Case:
                                        strides=[st, st], pads=[p, p, p, p])])
 
 
-def _chain(length: int, u: Callable) -> Case:
+def _chain(length: int, u: Callable[..., Any]) -> Case:
     """`length` dependent one-element adds, y = x + 1 + 1 …, in one call."""
     import numpy as np
 
-    def torch_fn(t, w):
-        def chain(x):
+    def torch_fn(t: Any, w: list[Any]) -> Callable[[Any], Any]:
+        def chain(x: Any) -> Any:
             y = x
             for _ in range(length):
                 y = y + 1
@@ -108,7 +114,7 @@ def _chain(length: int, u: Callable) -> Case:
 
 
 #: op → (required integer fields with their minimum, builder(case, uniform)).
-OPS: dict[str, tuple[dict[str, int], Callable]] = {
+OPS: dict[str, tuple[dict[str, int], Callable[..., Case]]] = {
     "matmul": ({"m": 1, "k": 1, "n": 1}, _matmul),
     "conv2d": ({"n": 1, "c": 1, "h": 1, "w": 1, "k": 1, "r": 1, "s": 1, "stride": 1, "pad": 0,
                 "groups": 1}, _conv2d),
@@ -126,7 +132,7 @@ BACKENDS = {"torch": [("numpy", "numpy"), ("torch", "torch")],
             "onnxruntime": [("numpy", "numpy"), ("onnx", "onnx"), ("onnxruntime", "onnxruntime")]}
 
 
-def _validate(req: dict) -> tuple[str, int | None, float, int, list[dict]]:
+def _validate(req: dict[str, Any]) -> tuple[str, int | None, float, int, list[dict[str, Any]]]:
     """(backend, threads, min_time_s, repeats, cases) of a request, or a `failed` error."""
     def positive_int(v: Any, what: str, minimum: int = 1) -> int:
         if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
@@ -161,13 +167,15 @@ def _validate(req: dict) -> tuple[str, int | None, float, int, list[dict]]:
     return backend, threads, float(min_time_s), repeats, cases
 
 
-def _torch_call(torch, case: Case, compiled: bool) -> tuple[Callable, int | None]:
+def _torch_call(torch: Any, case: Case,
+                compiled: bool) -> tuple[Callable[[], Any], int | None]:
     """(call, kernels): eager, or torch.compile'd and compiled by a first call (not timed)."""
     xs = [torch.from_numpy(a) for a in case.inputs]
     fn = case.torch_fn(torch, [torch.from_numpy(a) for a in case.weights])
     if not compiled:
         return (lambda: fn(*xs)), None
     torch._dynamo.reset()
+    metrics: ModuleType | None
     try:
         import torch._inductor.metrics as metrics
     except ImportError:
@@ -176,12 +184,12 @@ def _torch_call(torch, case: Case, compiled: bool) -> tuple[Callable, int | None
     fn = torch.compile(fn)
     fn(*xs)
     kernels = None
-    if isinstance(count, int):
+    if isinstance(count, int) and metrics is not None:
         kernels = int(metrics.generated_kernel_count) - count
     return (lambda: fn(*xs)), kernels
 
 
-def _ort_call(ort, case: Case, threads: int | None) -> Callable:
+def _ort_call(ort: Any, case: Case, threads: int | None) -> Callable[[], Any]:
     """sess.run of a one-case ONNX graph (opset 17) on the CPU execution provider."""
     from onnx import TensorProto, helper, numpy_helper
     inputs = [helper.make_tensor_value_info(f"x{i}", TensorProto.FLOAT, list(a.shape))
@@ -202,7 +210,7 @@ def _ort_call(ort, case: Case, threads: int | None) -> Callable:
     return lambda: sess.run(None, feeds)
 
 
-def measure(call: Callable, min_time_s: float, repeats: int) -> tuple[float, float, int]:
+def measure(call: Callable[[], Any], min_time_s: float, repeats: int) -> tuple[float, float, int]:
     """(median_s, min_s, calls): median and minimum over `repeats` chunks of the per-call time
     (s, chunk time / calls), each chunk calling `call` until min_time_s (s) have passed, after a
     warm-up of ≥ WARMUP_MIN_S s and ≥ WARMUP_MIN_CALLS calls; `calls` counts the timed calls.
@@ -230,7 +238,7 @@ def measure(call: Callable, min_time_s: float, repeats: int) -> tuple[float, flo
     return statistics.median(times), min(times), total
 
 
-def microbench(chan, req: dict) -> None:
+def microbench(chan: Channel, req: dict[str, Any]) -> None:
     """Runs every case of a `microbench` request, one `micro_sample` each as soon as it is
     measured, then `microbench_done`. A bad request or a missing package raises WorkerError."""
     chan.phase = "microbench"       # names the phase of an error event; no `phase` event is sent
@@ -243,9 +251,7 @@ def microbench(chan, req: dict) -> None:
         torch.set_num_threads(threads)
     for c in cases:
         try:
-            rng = np.random.default_rng(0)
-            case = OPS[c["op"]][1](c, lambda *shape: rng.uniform(-1.0, 1.0, shape)
-                                   .astype(np.float32))
+            case = OPS[c["op"]][1](c, _uniform(np, np.random.default_rng(0)))
             context = torch.inference_mode() if torch is not None else contextlib.nullcontext()
             with context:
                 if backend == "onnxruntime":

@@ -11,11 +11,14 @@ import dataclasses
 import importlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
 
-from graphs.worker.inputs import (InputSpec, bind_dim, kind_for, normalize_dtype,
-                                  specs_from_request)
+from graphs.worker.inputs import InputSpec, bind_dim, kind_for, normalize_dtype, specs_from_request
 from graphs.worker.protocol import failed, not_applicable, require_module
+
+if TYPE_CHECKING:
+    import torch
 
 SOURCES = ("torchvision", "hf", "factory", "onnx", "exported")
 
@@ -34,13 +37,13 @@ class LoadedModel:
     def is_onnx(self) -> bool:
         return self.source == "onnx"
 
-    def torch_module(self):
+    def torch_module(self) -> Any:
         if self.module is None:
             raise not_applicable(f"{self.description} is an ONNX file, not a PyTorch module")
         return self.module
 
 
-def load(request: dict) -> LoadedModel:
+def load(request: dict[str, Any]) -> LoadedModel:
     """The request's model; torch sources are built after torch.manual_seed(request seed), so
     that every worker of a run builds the same random weights. torchvision and hf models then
     get graphs.torch_models.randomize_ (as tools/export_models.py does), so that their outputs
@@ -69,7 +72,7 @@ def load(request: dict) -> LoadedModel:
     return _load_exported(_field(model, "path"), batch, seq_len)
 
 
-def _field(model: dict, name: str) -> str:
+def _field(model: dict[str, Any], name: str) -> str:
     v = model.get(name)
     if not isinstance(v, str) or not v:
         raise failed(f"model source '{model.get('source')}' needs a non-empty \"{name}\"")
@@ -84,8 +87,12 @@ def _positive(v: Any, name: str) -> int:
 
 def _load_torchvision(name: str, batch: int) -> LoadedModel:
     require_module("torchvision", "torchvision", "model source 'torchvision'")
-    from graphs.torch_models import (UnknownModelError, randomize_, torchvision_input_shape,
-                                     torchvision_model)
+    from graphs.torch_models import (
+        UnknownModelError,
+        randomize_,
+        torchvision_input_shape,
+        torchvision_model,
+    )
     try:
         module = torchvision_model(name)
     except UnknownModelError as e:
@@ -123,7 +130,7 @@ def _load_hf(name: str, batch: int, seq_len: int) -> LoadedModel:
                        output_names=list(info.output_names))
 
 
-def _resolve_factory(spec: str):
+def _resolve_factory(spec: str) -> Callable[..., Any]:
     mod_name, _, attr = spec.partition(":")
     if not mod_name or not attr:
         raise failed(f"factory {spec!r} is not package.module:callable")
@@ -141,7 +148,7 @@ def _resolve_factory(spec: str):
     return obj
 
 
-def _load_factory(spec: str, request: dict, batch: int, seq_len: int) -> LoadedModel:
+def _load_factory(spec: str, request: dict[str, Any], batch: int, seq_len: int) -> LoadedModel:
     import torch
     fn = _resolve_factory(spec)
     shapes = request.get("input_shapes")
@@ -155,7 +162,7 @@ def _load_factory(spec: str, request: dict, batch: int, seq_len: int) -> LoadedM
     if not isinstance(module, torch.nn.Module):
         if not callable(module):
             raise failed(f"factory {spec!r} returned {type(module).__name__}, not an nn.Module")
-        module = _FunctionModule(torch, module)
+        module = _FunctionModule(module)
     # Token ids must index the model's vocabulary: bound them by its largest embedding table.
     tables = [m.num_embeddings for m in module.modules() if isinstance(m, torch.nn.Embedding)]
     if tables:
@@ -164,9 +171,11 @@ def _load_factory(spec: str, request: dict, batch: int, seq_len: int) -> LoadedM
     return LoadedModel("factory", spec, specs, module=module.eval())
 
 
-def _FunctionModule(torch, fn):
+def _FunctionModule(fn: Callable[..., Any]) -> torch.nn.Module:
+    import torch
+
     class FunctionModule(torch.nn.Module):
-        def forward(self, *args):
+        def forward(self, *args: Any) -> Any:
             return fn(*args)
     return FunctionModule()
 
@@ -181,7 +190,8 @@ def _load_exported(path: str, batch: int, seq_len: int) -> LoadedModel:
                        module=ep.module(), exported=ep)
 
 
-def exported_input_specs(ep, batch: int, seq_len: int) -> list[InputSpec]:
+def exported_input_specs(ep: torch.export.ExportedProgram, batch: int,
+                         seq_len: int) -> list[InputSpec]:
     """Input specs of an ExportedProgram's user inputs (tensors only, in call order).
 
     Static dims are kept; symbolic dims are bound by batch/seq_len. When the program carries
@@ -189,9 +199,10 @@ def exported_input_specs(ep, batch: int, seq_len: int) -> list[InputSpec]:
     """
     import torch
     sig = ep.graph_signature
-    user = [s for s in sig.input_specs if s.kind == torch.export.graph_signature.InputKind.USER_INPUT]
+    user_input = torch.export.graph_signature.InputKind.USER_INPUT
+    user = [s for s in sig.input_specs if s.kind == user_input]
     nodes = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
-    examples: list = []
+    examples: list[Any] = []
     ex = getattr(ep, "example_inputs", None)
     if ex is not None:
         args, kwargs = ex
@@ -225,6 +236,7 @@ def _load_onnx(path: str, batch: int, seq_len: int) -> LoadedModel:
     if not os.path.isfile(path):
         raise failed(f"no ONNX file {path!r}")
     specs = []
+    onnx: ModuleType | None
     try:
         import onnx
     except ImportError:
@@ -248,7 +260,8 @@ def _load_onnx(path: str, batch: int, seq_len: int) -> LoadedModel:
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         for v in sess.get_inputs():
             dtype = v.type.removeprefix("tensor(").removesuffix(")")
-            dtype = {"float": "float32", "double": "float64", "float16": "float16"}.get(dtype, dtype)
+            dtype = {"float": "float32", "double": "float64",
+                     "float16": "float16"}.get(dtype, dtype)
             specs.append(_onnx_spec(v.name, list(v.shape), normalize_dtype(dtype), batch, seq_len))
         outputs = [o.name for o in sess.get_outputs()]
         del sess
@@ -256,6 +269,7 @@ def _load_onnx(path: str, batch: int, seq_len: int) -> LoadedModel:
                        output_names=outputs)
 
 
-def _onnx_spec(name: str, dims: list, dtype: str, batch: int, seq_len: int) -> InputSpec:
+def _onnx_spec(name: str, dims: list[int | str | None], dtype: str, batch: int,
+               seq_len: int) -> InputSpec:
     shape = tuple(bind_dim(d, j, batch, seq_len) for j, d in enumerate(dims))
     return InputSpec(name, shape, dtype, kind_for(name, dtype))

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from graphs.worker.protocol import require_module, unsupported
+
+if TYPE_CHECKING:
+    from graphs.worker.runner import RunContext
 
 TS_OPSET = 17
 
 
-def onnx_path_for(ctx) -> str:
+def onnx_path_for(ctx: RunContext) -> str:
     if ctx.model.is_onnx:
-        return ctx.model.onnx_path
+        return str(ctx.model.onnx_path)
     torch = require_module("torch", "torch", "exporting to ONNX")
     require_module("onnx", "onnx", "exporting to ONNX")
     from graphs.worker import torch_common
@@ -55,7 +59,7 @@ def _first_line(e: BaseException) -> str:
     return lines[0][:400] if lines else ""
 
 
-def feeds_by_name(input_names: list[str], ctx) -> dict:
+def feeds_by_name(input_names: list[str], ctx: RunContext) -> dict[str, Any]:
     """The generated arrays keyed by the ONNX graph's input names: by name where they match the
     signature, else by position (exporters may rename inputs or drop unused ones)."""
     by_name = {s.name: a for s, a in zip(ctx.input_specs, ctx.arrays)}

@@ -11,13 +11,14 @@ so no host-device copy is timed; run_with_iobinding returns when the outputs are
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from graphs.worker.onnx_export import feeds_by_name, onnx_path_for
 from graphs.worker.protocol import require_module, unavailable, unsupported
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
 
 
-def session_options(ort, threads: int | None):
+def session_options(ort: Any, threads: int | None) -> Any:
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -53,7 +54,8 @@ def quantize_dynamic_int8(src: str, output_dir: str) -> str:
     return dst
 
 
-def convert(ctx, provider: str, quantize: str | None = None, fp16: bool = False) -> Runner:
+def convert(ctx: RunContext, provider: str, quantize: str | None = None,
+            fp16: bool = False) -> Runner:
     ort = require_module("onnxruntime", "onnxruntime" if provider == "CPUExecutionProvider"
                          else "onnxruntime-gpu", f"{ctx.conversion.name}")
     available = ort.get_available_providers()
@@ -64,7 +66,7 @@ def convert(ctx, provider: str, quantize: str | None = None, fp16: bool = False)
     path = onnx_path_for(ctx)
     if quantize == "dynamic_int8":
         path = quantize_dynamic_int8(path, ctx.output_dir)
-    providers: list = [provider]
+    providers: list[Any] = [provider]
     if provider == "TensorrtExecutionProvider":
         providers = [(provider, {"trt_fp16_enable": fp16, "trt_engine_cache_enable": True,
                                  "trt_engine_cache_path": ctx.output_dir}),
@@ -77,7 +79,7 @@ def convert(ctx, provider: str, quantize: str | None = None, fp16: bool = False)
     names = [i.name for i in sess.get_inputs()]
     feeds = feeds_by_name(names, ctx)
     if provider == "CPUExecutionProvider":
-        def call():
+        def call() -> Any:
             return sess.run(None, feeds)
         return Runner(call=call)
     binding = sess.io_binding()
@@ -86,6 +88,6 @@ def convert(ctx, provider: str, quantize: str | None = None, fp16: bool = False)
     for o in sess.get_outputs():
         binding.bind_output(o.name, "cuda")
 
-    def call_gpu():
+    def call_gpu() -> None:
         sess.run_with_iobinding(binding)
     return Runner(call=call_gpu, fetch_outputs=binding.copy_outputs_to_cpu)

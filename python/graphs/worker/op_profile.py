@@ -10,13 +10,15 @@ Inductor's generated CPU kernels carry no op name: their time is the compiled re
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphs.worker.runner import Runner, synchronize
 
 PROFILE_CALLS = 5
 MAX_OPS = 200
 
 
-def op_times(runner: Runner, conversion: str) -> dict:
+def op_times(runner: Runner, conversion: str) -> dict[str, Any]:
     """`{"op_times": [{"name", "self_s_per_call", "count_per_call"}, ...]}` sorted by time, at
     most MAX_OPS entries, or `{"op_times_unavailable": reason}`. Never raises for a profiler
     failure: the measurement is done and stays valid."""

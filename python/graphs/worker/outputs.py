@@ -28,12 +28,12 @@ def to_numpy(x: Any) -> np.ndarray:
         t = x.detach().cpu()
         if t.is_floating_point() or t.is_complex():
             t = t.float()
-        elif t.dtype != getattr(__import__("torch"), "int64"):
+        elif t.dtype != __import__("torch").int64:
             t = t.long()
         a = t.numpy()
     elif hasattr(x, "numpy") and callable(x.numpy):         # OrtValue, others
         a = np.asarray(x.numpy())
-    elif hasattr(x, "data") and isinstance(getattr(x, "data"), np.ndarray):  # ov.Tensor
+    elif hasattr(x, "data") and isinstance(x.data, np.ndarray):  # ov.Tensor
         a = x.data
     else:
         a = np.asarray(x)
@@ -46,7 +46,7 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<")))
 
 
-def write(out: Any, output_dir: str) -> dict:
+def write(out: Any, output_dir: str) -> dict[str, Any]:
     """Writes out_<i>.npy for each leaf of `out`; returns the `outputs` event."""
     os.makedirs(output_dir, exist_ok=True)
     files, dtypes, shapes = [], [], []

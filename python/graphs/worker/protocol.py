@@ -56,7 +56,7 @@ def limit_threads(threads: int | None) -> None:
         os.environ["MKL_NUM_THREADS"] = str(threads)
 
 
-def require_module(module: str, pip: str, why: str):
+def require_module(module: str, pip: str, why: str) -> Any:
     """Imports `module` or raises WorkerError(unavailable) naming the pip package."""
     import importlib
     try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from graphs.worker import torch_common
 from graphs.worker.protocol import require_module, unsupported
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
 
 
-def pt2e_x86(ctx) -> Runner:
+def pt2e_x86(ctx: RunContext) -> Runner:
     import torch
     q = require_module("torchao.quantization.pt2e.quantize_pt2e", "torchao", "PT2E_INT8_X86")
     xiq = require_module("torchao.quantization.pt2e.quantizer.x86_inductor_quantizer", "torchao",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from graphs.worker.inputs import InputSpec
 
 
 @dataclass
@@ -86,15 +89,16 @@ def synchronize(runner: Runner) -> None:
 @dataclass
 class RunContext:
     """Everything a backend's convert function needs; built in the `load` phase."""
-    request: dict
+    request: dict[str, Any]
     conversion: Any                  # conversions.Conversion
     device: str                      # "cpu" | "cuda"
     model: Any                       # models.LoadedModel
-    arrays: list                     # numpy inputs, in input_specs order (generated once)
+    arrays: list[Any]                # numpy inputs, in input_specs order (generated once)
     output_dir: str
     threads: int | None              # requested intra-op threads (None: backend default)
-    onnx_cache: dict | None = None
+    onnx_cache: dict[str, Any] | None = None
 
     @property
-    def input_specs(self):
-        return self.model.input_specs
+    def input_specs(self) -> list[InputSpec]:
+        specs: list[InputSpec] = self.model.input_specs
+        return specs

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from graphs.worker import torch_common
 from graphs.worker.protocol import require_module
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
 
 
-def torch_tensorrt(ctx) -> Runner:
+def torch_tensorrt(ctx: RunContext) -> Runner:
     import torch
     torch_trt = require_module("torch_tensorrt", "torch-tensorrt", "TORCH_TENSORRT")
     require_module("tensorrt", "tensorrt", "TORCH_TENSORRT")

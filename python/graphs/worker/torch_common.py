@@ -3,13 +3,18 @@ arrays, calling conventions."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from graphs.worker.protocol import unavailable
 from graphs.worker.runner import Runner
 
+if TYPE_CHECKING:
+    import torch
 
-def torch_device(device: str):
+    from graphs.worker.runner import RunContext
+
+
+def torch_device(device: str) -> torch.device:
     import torch
     if device == "cuda":
         if not torch.cuda.is_available():
@@ -19,7 +24,8 @@ def torch_device(device: str):
     return torch.device("cpu")
 
 
-def to_tensors(ctx, device: str, float_dtype=None) -> tuple:
+def to_tensors(ctx: RunContext, device: str,
+               float_dtype: torch.dtype | None = None) -> tuple[torch.Tensor, ...]:
     """The run's inputs as torch tensors on `device` (floats cast to `float_dtype` if given).
 
     Masks stay in their own dtype. Called before the first call: copies to the device never
@@ -39,30 +45,30 @@ def to_tensors(ctx, device: str, float_dtype=None) -> tuple:
     return tuple(out)
 
 
-def module_on(ctx, device: str, dtype=None):
+def module_on(ctx: RunContext, device: str, dtype: torch.dtype | None = None) -> torch.nn.Module:
     """The run's nn.Module (eval) on `device`, cast to `dtype` if given."""
-    model = ctx.model.torch_module()
+    model: torch.nn.Module = ctx.model.torch_module()
     model = model.to(torch_device(device))
     if dtype is not None:
         model = model.to(dtype)
     return model
 
 
-def runner(fn: Callable[..., Any], args: tuple, device: str, *, no_grad: bool = True,
+def runner(fn: Callable[..., Any], args: tuple[Any, ...], device: str, *, no_grad: bool = True,
            inference_mode: bool = True) -> Runner:
     """A Runner calling fn(*args) under inference mode (or no_grad), timed with CUDA events on
     a GPU."""
     import torch
     if inference_mode:
-        def call():
+        def call() -> Any:
             with torch.inference_mode():
                 return fn(*args)
     elif no_grad:
-        def call():
+        def call() -> Any:
             with torch.no_grad():
                 return fn(*args)
     else:
-        def call():
+        def call() -> Any:
             return fn(*args)
     return Runner(call=call, cuda_events=(device == "cuda"), torch_calls=True)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from graphs.worker import torch_common
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
 
 
-def convert(ctx, dtype: str | None = None) -> Runner:
+def convert(ctx: RunContext, dtype: str | None = None) -> Runner:
     import torch
     torch_dtype = getattr(torch, dtype) if dtype else None
     if torch_dtype is torch.bfloat16 and ctx.device == "cpu" and \

@@ -5,28 +5,34 @@ aoti_load_package)."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from graphs.worker import torch_common
-from graphs.worker.runner import Runner
+from graphs.worker.runner import RunContext, Runner
+
+if TYPE_CHECKING:
+    import torch
+    from torch.export import ExportedProgram
 
 
-def exported_program(ctx, args):
+def exported_program(ctx: RunContext, args: tuple[torch.Tensor, ...]) -> ExportedProgram:
     """The run's ExportedProgram: the source's own for an `exported` source (moved to the
     device), else torch.export.export of the module with the run's inputs."""
     import torch
     if ctx.model.exported is not None and ctx.device == "cpu":
-        return ctx.model.exported
+        exported: ExportedProgram = ctx.model.exported
+        return exported
     model = torch_common.module_on(ctx, ctx.device)
     return torch.export.export(model, args)
 
 
-def export_eager(ctx) -> Runner:
+def export_eager(ctx: RunContext) -> Runner:
     args = torch_common.to_tensors(ctx, ctx.device)
     ep = exported_program(ctx, args)
     return torch_common.runner(ep.module(), args, ctx.device)
 
 
-def aot_inductor(ctx) -> Runner:
+def aot_inductor(ctx: RunContext) -> Runner:
     import torch
     import torch._inductor
     args = torch_common.to_tensors(ctx, ctx.device)

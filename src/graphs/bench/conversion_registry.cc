@@ -27,10 +27,7 @@ Device ConversionInfo::device_for(Device run_device) const {
   return run_device;
 }
 
-bool test_conversions_enabled() {
-  const char* v = std::getenv("GRAPHS_TEST_CONVERSIONS");
-  return v != nullptr && std::string_view(v) == "1";
-}
+bool test_conversions_enabled() { return graphs::test_conversions_enabled(); }
 
 ConversionRegistry& ConversionRegistry::global() {
   static ConversionRegistry registry;
@@ -70,6 +67,43 @@ const ConversionInfo* ConversionRegistry::find(const std::string& name) const {
   if (it == entries_.end()) return nullptr;
   if (it->second.test_only && !test_conversions_enabled()) return nullptr;
   return &it->second;
+}
+
+std::vector<const ConversionInfo*> ConversionRegistry::of_family(const std::string& family) const {
+  std::vector<const ConversionInfo*> out;
+  for (const ConversionInfo* c : all()) {
+    if (c->family == family) out.push_back(c);
+  }
+  return out;
+}
+
+nlohmann::json worker_conversion(const ConversionInfo& c) {
+  const BackendFamily* family = BackendFamilyRegistry::global().find(c.family);
+  return {{"family", c.family},
+          {"module", family != nullptr ? family->worker_module : ""},
+          {"function", c.worker_function},
+          {"options", c.worker_options},
+          {"device", c.devices.size() == 1 ? nlohmann::json(to_string(c.devices.front()))
+                                           : nlohmann::json(nullptr)},
+          {"torch_source", c.torch_source},
+          {"onnx_source", c.onnx_source},
+          {"test_only", c.test_only}};
+}
+
+nlohmann::json conversion_table_json() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ConversionInfo* c : ConversionRegistry::global().all()) {
+    nlohmann::json j = worker_conversion(*c);
+    nlohmann::json devices = nlohmann::json::array();
+    for (Device d : c->devices) devices.push_back(to_string(d));
+    nlohmann::json modules = nlohmann::json::array();
+    for (const PythonRequirement& r : c->requires_modules) modules.push_back(r.module);
+    j["name"] = c->name;
+    j["devices"] = std::move(devices);
+    j["requires_modules"] = std::move(modules);
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 namespace {

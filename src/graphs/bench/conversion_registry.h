@@ -3,9 +3,13 @@
 // (EXPORT+AOT_INDUCTOR: torch.export, then AOTInductor), following Alma's names where the meaning
 // is the same.
 //
-// Each family registers its conversions in its own file (conversions_torch.cc, _onnx.cc,
-// _openvino.cc, _tensorrt.cc, _test.cc) with GRAPHS_REGISTER_CONVERSION; nothing keeps a central
-// list. The orchestrator asks the registry (`find`, `availability`); it never switches on names.
+// Each family registers itself (backends/backend_family.h: worker module, estimator backend,
+// calibration key) and its conversions in its own file (conversions_torch.cc, _onnx.cc,
+// _openvino.cc, _tensorrt.cc, _test.cc) with GRAPHS_REGISTER_BACKEND_FAMILY and
+// GRAPHS_REGISTER_CONVERSION; nothing keeps a central list. The orchestrator asks the registry
+// (`find`, `availability`); it never switches on names. The worker learns where a conversion's
+// code is from the run request (`worker_conversion`), so Python keeps no table of its own to
+// drift from this one.
 //
 // Device: a conversion that exists on one device only (ONNX_CPU, ONNX_GPU, COMPILE_CUDAGRAPHS)
 // always runs there; every other conversion runs on the device of the run (`--device cpu|cuda`).
@@ -22,6 +26,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "graphs/backends/backend_family.h"
 #include "graphs/common/status.h"
 
 namespace graphs::bench {
@@ -45,7 +52,7 @@ struct PythonRequirement {
 
 struct ConversionInfo {
   std::string name;         // "COMPILE_INDUCTOR_DEFAULT"
-  std::string family;       // "eager", "torchscript", "export", "inductor", "onnxruntime", ...
+  std::string family;       // a registered BackendFamily: "eager", "inductor", "onnxruntime", ...
   std::vector<Device> devices;  // where it can run; one entry = pinned to that device
   std::string precision;    // "fp32", "bf16", "fp16", "int8" (selects the output tolerance)
   std::vector<PythonRequirement> requires_modules;
@@ -61,6 +68,10 @@ struct ConversionInfo {
   std::string openvino_device;
   std::string description;  // one line
   bool test_only = false;
+  /// The worker's convert function in the family's worker module (graphs.worker.<module>), and
+  /// the keyword arguments it is called with: "inductor", {"mode": "default"}.
+  std::string worker_function = "convert";
+  nlohmann::json worker_options = nlohmann::json::object();
 
   bool runs_on(Device d) const;
   bool applies_to(SourceKind s) const { return s == SourceKind::kTorch ? torch_source : onnx_source; }
@@ -80,6 +91,8 @@ class ConversionRegistry {
   std::vector<std::string> names() const;
   /// nullptr for an unknown or hidden name (exact, case-sensitive).
   const ConversionInfo* find(const std::string& name) const;
+  /// The visible conversions of the family named `family`, in the order of all().
+  std::vector<const ConversionInfo*> of_family(const std::string& family) const;
 
   /// Resolves user-typed names (a comma-separated list may be passed as several entries, each
   /// trimmed). Unknown names: kInvalidArgument naming every unknown one with its did-you-mean
@@ -107,8 +120,19 @@ const std::map<std::string, std::string>& conversion_equivalents();
 /// Names of conversions other tools offer and graphs does not, with why and what to use instead.
 const std::map<std::string, std::string>& unsupported_conversions();
 
-/// True when GRAPHS_TEST_CONVERSIONS=1 is set.
+/// True when GRAPHS_TEST_CONVERSIONS=1 is set (graphs::test_conversions_enabled).
 bool test_conversions_enabled();
+
+/// What the worker needs to run `c`, for the run request's `worker` field
+/// (docs/worker-protocol.md): {"family", "module": the family's worker_module (an import name),
+/// "function": c.worker_function, "options": c.worker_options, "device": the pinned device or
+/// null, "torch_source", "onnx_source", "test_only"}. A conversion whose family is not
+/// registered (a broken invariant) gets "module": "".
+nlohmann::json worker_conversion(const ConversionInfo& c);
+
+/// Every visible conversion as the worker and the bindings see it: worker_conversion plus name,
+/// devices, sources and the Python modules it requires (conversion_table() in the bindings).
+nlohmann::json conversion_table_json();
 
 }  // namespace graphs::bench
 

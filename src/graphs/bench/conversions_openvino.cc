@@ -1,9 +1,24 @@
 // OpenVINO conversions: torch.compile with the OpenVINO backend (torch sources) and the OpenVINO
 // runtime on the ONNX file (both sources; a torch source is exported to ONNX first).
+// Family: openvino (worker module graphs.worker.openvino_backend).
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/conversion_registry.h"
 
 namespace graphs::bench {
 namespace {
+
+BackendFamily openvino_family() {
+  BackendFamily f;
+  f.name = "openvino";
+  f.description = "Intel OpenVINO: its runtime on the ONNX model, or its torch.compile backend";
+  f.worker_module = "graphs.worker.openvino_backend";
+  f.probe_modules = {"openvino", "torch", "onnx"};
+  f.estimator_backend = "openvino";
+  f.dispatch_overhead_key = "openvino";  // not measured by calibrate: kernel_launch_s applies
+  return f;
+}
+
+GRAPHS_REGISTER_BACKEND_FAMILY(openvino_family());
 
 ConversionInfo compile_openvino() {
   ConversionInfo c;
@@ -16,6 +31,7 @@ ConversionInfo compile_openvino() {
   c.tier_cpu = 2;
   c.tier_cuda = 0;
   c.openvino_device = "CPU";
+  c.worker_function = "compile_openvino";
   c.description =
       "torch.compile(backend='openvino') (import openvino.torch), OpenVINO CPU plugin, fp32 "
       "inference precision";
@@ -36,6 +52,7 @@ ConversionInfo openvino_cpu() {
   c.tier_cpu = 2;
   c.tier_cuda = 0;
   c.openvino_device = "CPU";
+  c.worker_function = "convert";
   c.description =
       "OpenVINO runtime on the ONNX model (core.compile_model(..., 'CPU')), fp32 inference "
       "precision";

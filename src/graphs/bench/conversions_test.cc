@@ -1,10 +1,26 @@
 // Test-only conversions for the orchestrator's own tests; visible only with
 // GRAPHS_TEST_CONVERSIONS=1 (docs/worker-protocol.md, "Test-only conversions"). They need no
-// package and apply to every source.
+// package and apply to every source. Their worker code is not in the shipped package: the
+// worker imports tests/python/worker_test_conversions/graphs_test_conversions.py from
+// $GRAPHS_TEST_CONVERSIONS_DIR.
+#include <cctype>
+
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/conversion_registry.h"
 
 namespace graphs::bench {
 namespace {
+
+BackendFamily test_family() {
+  BackendFamily f;
+  f.name = "test";
+  f.description = "the orchestrator's own tests: hang, crash, exit, sleep";
+  f.worker_module = "graphs_test_conversions";
+  f.test_only = true;
+  return f;
+}
+
+GRAPHS_REGISTER_BACKEND_FAMILY(test_family());
 
 ConversionInfo test_conversion(std::string name, std::string description) {
   ConversionInfo c;
@@ -16,6 +32,8 @@ ConversionInfo test_conversion(std::string name, std::string description) {
   c.onnx_source = true;
   c.tier_cpu = 0;
   c.tier_cuda = 0;
+  c.worker_function = c.name.empty() ? "" : "test_" + c.name.substr(5);
+  for (char& ch : c.worker_function) ch = static_cast<char>(std::tolower(ch));
   c.description = std::move(description);
   c.test_only = true;
   return c;

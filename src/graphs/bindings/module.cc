@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/conversion_registry.h"
 #include "graphs/pipeline/pipeline.h"
 #include "graphs/bench/orchestrator.h"
@@ -292,21 +293,24 @@ PYBIND11_MODULE(_graphs, m) {
   });
   m.def("zoo_names", [] { return graphs::zoo_names(); });
   m.def("conversion_table", [] {
-    // The C++ conversion registry (bench/conversion_registry.h), for the worker's table to be
-    // checked against (tests/python/test_conversion_tables.py).
+    // The C++ conversion registry (bench/conversion_registry.h conversion_table_json), for the
+    // worker's table to be checked against (tests/python/test_bindings.py).
+    return py::module_::import("json").attr("loads")(graphs::bench::conversion_table_json().dump());
+  }, "The C++ conversion registry as a list of dicts (name, family, module, function, options, "
+     "devices, sources, requires_modules, test_only).");
+  m.def("backend_families", [] {
     std::vector<std::map<std::string, py::object>> out;
-    for (const auto* c : graphs::bench::ConversionRegistry::global().all()) {
-      std::vector<std::string> devices;
-      for (auto d : c->devices) devices.emplace_back(graphs::bench::to_string(d));
-      out.push_back({{"name", py::str(c->name)},
-                     {"family", py::str(c->family)},
-                     {"devices", py::cast(devices)},
-                     {"torch_source", py::bool_(c->torch_source)},
-                     {"onnx_source", py::bool_(c->onnx_source)},
-                     {"test_only", py::bool_(c->test_only)}});
+    for (const auto* f : graphs::BackendFamilyRegistry::global().all()) {
+      out.push_back({{"name", py::str(f->name)},
+                     {"worker_module", py::str(f->worker_module)},
+                     {"probe_modules", py::cast(f->probe_modules)},
+                     {"estimator_backend", py::str(f->estimator_backend)},
+                     {"calibration_backend", py::str(f->calibration_backend)},
+                     {"dispatch_overhead_key", py::str(f->dispatch_overhead_key)},
+                     {"test_only", py::bool_(f->test_only)}});
     }
     return out;
-  }, "The C++ conversion registry as a list of dicts (name, family, devices, sources).");
+  }, "The registered backend families (backends/backend_family.h) as a list of dicts.");
   m.def("bench", &bench, py::arg("config_json"), py::arg("progress") = py::none(),
         "Run `graphs bench` with the settings in CONFIG_JSON (docs/bench.md); returns the report "
         "as a JSON string. The GIL is released while the workers run.");

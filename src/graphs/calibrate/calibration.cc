@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/settings.h"
 #include "graphs/calibrate/membench.h"
 #include "graphs/calibrate/op_microbench.h"
@@ -28,9 +29,25 @@ std::vector<std::string> failed_backends(const CalibrationProfile& profile,
 }
 
 const std::vector<std::string>& calibrate_backends() {
-  static const std::vector<std::string> names = {"torch", "onnxruntime", "inductor"};
+  static const std::vector<std::string> names = calibration_backend_names();
   return names;
 }
+
+namespace {
+
+/// The per-op dispatch figure of the eager family (DispatchCalibration::kPerOpCall), once
+/// measured: a compiler's fit falls back on it.
+std::optional<double> eager_dispatch_s(const CalibrationProfile& p) {
+  const BackendFamily* f = BackendFamilyRegistry::global().per_op_call_family();
+  if (f == nullptr) return std::nullopt;
+  if (auto it = p.dispatch_overhead_s.find(f->dispatch_overhead_key);
+      it != p.dispatch_overhead_s.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<CalibrationProfile> run_calibration(const CalibrateSettings& o,
                                            const CalibrateProgress& progress) {
@@ -89,7 +106,8 @@ Result<CalibrationProfile> run_calibration(const CalibrateSettings& o,
   mo.min_time_s = o.quick ? 0.03 : 0.1;
   mo.repeats = o.quick ? 3 : 5;
   mo.timeout_s = o.quick ? 300 : 900;
-  // torch first: Inductor falls back to its per-kernel dispatch figure.
+  // In calibration order (BackendFamily::calibration_order): torch eager first, as Inductor
+  // falls back to its per-kernel dispatch figure.
   std::vector<std::string> order;
   for (const auto& b : known) {
     if (std::find(o.backends.begin(), o.backends.end(), b) != o.backends.end()) order.push_back(b);
@@ -111,11 +129,8 @@ Result<CalibrationProfile> run_calibration(const CalibrateSettings& o,
     if (!run.versions.is_null()) p.backend_versions[key] = run.versions;
     auto classes = fit_op_classes(key, cases, run.results, p.notes);
     for (auto& c : classes) p.op_classes.push_back(std::move(c));
-    std::optional<double> eager;
-    if (auto it = p.dispatch_overhead_s.find("torch_eager"); it != p.dispatch_overhead_s.end()) {
-      eager = it->second;
-    }
-    fit_overheads(key, cases, run.results, eager, p.dispatch_overhead_s, p.call_overhead_s, p.notes);
+    fit_overheads(key, cases, run.results, eager_dispatch_s(p), p.dispatch_overhead_s,
+                  p.call_overhead_s, p.notes);
   }
 
   return p;

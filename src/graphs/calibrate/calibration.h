@@ -15,16 +15,18 @@
 
 namespace graphs {
 
+/// The backends calibrate measures op classes through, in calibration order: the registered
+/// families' calibration_backend names (backends/backend_family.h): torch, onnxruntime, inductor.
+const std::vector<std::string>& calibrate_backends();
+
 struct CalibrateSettings {
   bool quick = false;  // fewer working sets and repeats
   int threads = 0;     // 0: every logical CPU
-  std::vector<std::string> backends = {"torch", "onnxruntime", "inductor"};
+  /// Calibration backends (BackendFamily::calibration_backend); default: every one.
+  std::vector<std::string> backends = calibrate_backends();
   std::string python;  // workers' interpreter ("" = bench's default lookup)
   bool no_memory = false;
 };
-
-/// The backends calibrate measures op classes through: torch, onnxruntime, inductor.
-const std::vector<std::string>& calibrate_backends();
 
 /// Progress lines for the user (the library prints nothing).
 using CalibrateProgress = std::function<void(const std::string& line)>;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/worker_process.h"
 #include "graphs/estimate/kernel_work.h"
 
@@ -103,7 +104,8 @@ MicroCase chain_case(int64_t length) {
 std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) {
   std::vector<MicroCase> s;
   s.push_back(noop_case());
-  if (backend != "torch") {
+  const BackendFamily* family = BackendFamilyRegistry::global().find_calibration_backend(backend);
+  if (family == nullptr || family->calibration_method != DispatchCalibration::kPerOpCall) {
     // Per-kernel cost inside one call: a chain against a one-node call.
     s.push_back(chain_case(1));
     s.push_back(chain_case(33));
@@ -178,9 +180,8 @@ std::vector<MicroCase> microbench_suite(const std::string& backend, bool quick) 
 }
 
 std::string calibration_backend_key(const std::string& backend) {
-  if (backend == "torch") return "torch_eager";
-  if (backend == "inductor") return "torch_inductor";
-  return backend;
+  const BackendFamily* family = BackendFamilyRegistry::global().find_calibration_backend(backend);
+  return family != nullptr ? family->dispatch_overhead_key : backend;
 }
 
 MicroRun run_op_microbench(const std::string& backend, const std::vector<MicroCase>& cases,
@@ -350,12 +351,15 @@ void fit_overheads(const std::string& backend_key, const std::vector<MicroCase>&
     return best;
   };
   const MicroResult* noop = find("noop");
-  if (backend_key == "torch_eager") {
+  const BackendFamily* family = BackendFamilyRegistry::global().find_calibrated_key(backend_key);
+  const DispatchCalibration method =
+      family != nullptr ? family->calibration_method : DispatchCalibration::kPerCompiledKernel;
+  if (method == DispatchCalibration::kPerOpCall) {
     if (noop) {
       dispatch_overhead_s[backend_key] = *noop->median_s;
       call_overhead_s[backend_key] = 0;
     } else {
-      notes.push_back("torch_eager: no dispatch overhead (noop not measured)");
+      notes.push_back(backend_key + ": no dispatch overhead (noop not measured)");
     }
     return;
   }
@@ -363,16 +367,17 @@ void fit_overheads(const std::string& backend_key, const std::vector<MicroCase>&
   const MicroResult* one = find("chain/1");
   const MicroResult* longest = nullptr;
   const int64_t len = length_of("chain/", &longest);
-  if (backend_key == "onnxruntime") {
+  if (method == DispatchCalibration::kPerKernelInCall) {
     if (one && longest && len > 1) {
       dispatch_overhead_s[backend_key] =
           std::max(0.0, (*longest->median_s - *one->median_s) / double(len - 1));
     } else {
-      notes.push_back("onnxruntime: per-kernel overhead not measured (chain cases missing)");
+      notes.push_back(backend_key + ": per-kernel overhead not measured (chain cases missing)");
     }
     return;
   }
-  // Inductor: per generated kernel when the chain compiled to more kernels than the noop.
+  // A compiler (Inductor): per generated kernel when the chain compiled to more kernels than the
+  // noop.
   if (noop && longest && noop->kernels && longest->kernels && *longest->kernels > *noop->kernels) {
     dispatch_overhead_s[backend_key] = std::max(
         0.0, (*longest->median_s - *noop->median_s) / double(*longest->kernels - *noop->kernels));

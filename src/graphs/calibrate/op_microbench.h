@@ -124,8 +124,9 @@ MicroRun run_op_microbench(const std::string& backend, const std::vector<MicroCa
                            const std::function<void(const MicroResult&)>& on_result = {});
 
 /// The backend's key in CalibrationProfile::dispatch_overhead_s / call_overhead_s and in
-/// OpClassCalibration::backend: torch → torch_eager, inductor → torch_inductor, onnxruntime →
-/// onnxruntime.
+/// OpClassCalibration::backend: its family's dispatch_overhead_key (backends/backend_family.h):
+/// torch → torch_eager, inductor → torch_inductor, onnxruntime → onnxruntime; an unknown name is
+/// its own key.
 std::string calibration_backend_key(const std::string& backend);
 
 /// Groups the successful results by class and fits each class with ≥ 2 distinct work sizes
@@ -137,8 +138,9 @@ std::vector<OpClassCalibration> fit_op_classes(const std::string& backend_key,
                                                const std::vector<MicroResult>& results,
                                                std::vector<std::string>& notes);
 
-/// Call and per-kernel overheads from the overhead cases (rules in the header comment); fills
-/// the maps under `backend_key`. `eager_dispatch_s` is torch eager's figure, used by Inductor's
+/// Call and per-kernel overheads from the overhead cases (rules in the header comment, chosen by
+/// the family's DispatchCalibration; a key no calibrated family has is fitted as a compiler's);
+/// fills the maps under `backend_key`. `eager_dispatch_s` is torch eager's figure, used by Inductor's
 /// rule when its chain did not compile to more kernels.
 void fit_overheads(const std::string& backend_key, const std::vector<MicroCase>& cases,
                    const std::vector<MicroResult>& results,

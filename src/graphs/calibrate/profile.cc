@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/statistics.h"
 
 namespace graphs {
@@ -363,6 +364,10 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
     }
   }
   const auto peak = host.matrix_peak("fp32");
+  // The family calibrated per op call (torch eager): its matmul fit is the host's matrix
+  // efficiency, its dispatch figure the host's kernel_launch_s.
+  const BackendFamily* per_op = BackendFamilyRegistry::global().per_op_call_family();
+  const std::string per_op_key = per_op != nullptr ? per_op->dispatch_overhead_key : "";
   for (const auto& c : p.op_classes) {
     if (c.compute_memory) {
       const ComputeMemoryFit& f = *c.compute_memory;
@@ -376,11 +381,11 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
           when + fmt::format(" ({} samples, Hockney fit, rms error {:.0f} %)", c.fit.samples,
                              100 * c.fit.rms_rel_error);
     }
-    if (c.backend == "torch_eager" && c.op_class == "matmul" && peak && *peak > 0) {
+    if (c.backend == per_op_key && c.op_class == "matmul" && peak && *peak > 0) {
       host.efficiency.matrix = std::min(1.0, c.fit.rate / *peak);
       host.sources["efficiency.matrix"] =
-          when + fmt::format(" (torch_eager matmul fit: {:.3g} FLOP/s asymptotic over the fp32 peak)",
-                             c.fit.rate);
+          when + fmt::format(" ({} matmul fit: {:.3g} FLOP/s asymptotic over the fp32 peak)",
+                             per_op_key, c.fit.rate);
     }
   }
   for (const auto& [family, seconds] : p.dispatch_overhead_s) {
@@ -391,7 +396,7 @@ Status apply_profile(const CalibrationProfile& p, const std::string& fingerprint
     host.call_overhead_s[family] = seconds;
     host.sources["call_overhead_s." + family] = when + " (per-inference call overhead)";
   }
-  if (auto it = p.dispatch_overhead_s.find("torch_eager"); it != p.dispatch_overhead_s.end()) {
+  if (auto it = p.dispatch_overhead_s.find(per_op_key); it != p.dispatch_overhead_s.end()) {
     host.kernel_launch_s = it->second;
     host.sources["kernel_launch_s"] = when + " (torch eager per-op overhead)";
   }

@@ -53,8 +53,10 @@ void add_calibrate_command(CLI::App& app, CommandResult& result) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--output", opts->output, "profile path (default: the calibration cache)");
   cmd->add_option("--format", opts->format, "text or json")->capture_default_str();
+  std::string backends;
+  for (const auto& b : calibrate_backends()) backends += (backends.empty() ? "" : ", ") + b;
   cmd->add_option("--backends", opts->settings.backends,
-                  "backends to measure op classes through: torch, onnxruntime, inductor")
+                  "backends to measure op classes through: " + backends)
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--python", opts->settings.python, "Python interpreter of the workers (default $GRAPHS_PYTHON, the venv's, python3)");

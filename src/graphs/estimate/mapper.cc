@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "graphs/backends/backend_family.h"
 #include "graphs/common/suggest.h"
 #include "graphs/estimate/backend.h"
 #include "graphs/estimate/engine.h"
@@ -174,8 +175,10 @@ Result<MapperTarget> resolve_target(const HardwareModel& hw, const EstimateOptio
     if (auto it = hw.op_class_rates.find(key); !key.empty() && it != hw.op_class_rates.end()) {
       t.op_rates = &it->second;
     }
-    if (key == "torch_inductor") {
-      if (auto it = hw.op_class_rates.find("torch_eager"); it != hw.op_class_rates.end()) {
+    const BackendFamily* family = BackendFamilyRegistry::global().find_calibrated_key(key);
+    if (family != nullptr && !family->fallback_dispatch_key.empty()) {
+      if (auto it = hw.op_class_rates.find(family->fallback_dispatch_key);
+          it != hw.op_class_rates.end()) {
         t.fallback_op_rates = &it->second;
       }
     }

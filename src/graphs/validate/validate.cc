@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "graphs/pipeline/pipeline.h"
+#include "graphs/backends/backend_family.h"
 #include "graphs/bench/statistics.h"
 #include "graphs/calibrate/profile.h"
 #include "graphs/common/suggest.h"
@@ -111,11 +112,8 @@ std::string aten_op_class(const std::string& name) {
 }
 
 std::string backend_for_family(const std::string& family) {
-  if (family == "eager" || family == "torchscript" || family == "export") return "eager";
-  if (family == "inductor" || family == "aot_inductor" || family == "pt2e") return "inductor";
-  if (family == "onnxruntime") return "onnxruntime";
-  if (family == "openvino") return "openvino";
-  return "";
+  const BackendFamily* f = BackendFamilyRegistry::global().find(family);
+  return f != nullptr ? f->estimator_backend : "";
 }
 
 json ValidationRow::to_json() const {

@@ -60,8 +60,9 @@ struct ValidateSettings {
   std::string history_path;              // "" = HistoryStore::default_path()
 };
 
-/// The conversion family's estimator backend ("eager", "inductor", "onnxruntime", "openvino",
-/// "" for families the estimator has no specific model of).
+/// The conversion family's estimator backend (BackendFamily::estimator_backend: "eager",
+/// "inductor", "onnxruntime", "openvino"; "" for families the estimator has no specific model
+/// of and for unknown families).
 std::string backend_for_family(const std::string& family);
 
 /// Time per op class, predicted (sum of the class's kernel latencies) and measured (sum of the

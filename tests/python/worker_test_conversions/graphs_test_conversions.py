@@ -1,4 +1,9 @@
-"""Test-only conversions for the orchestrator's tests (GRAPHS_TEST_CONVERSIONS=1). Torch-free.
+"""Test-only conversions for the orchestrator's tests. Torch-free; not in the shipped package.
+
+The worker imports this module (the `test` family's worker_module, src/graphs/bench/
+conversions_test.cc) only when GRAPHS_TEST_CONVERSIONS=1 and GRAPHS_TEST_CONVERSIONS_DIR names
+this folder. The file name does not start with test_, so pytest does not collect these
+functions.
 
 TEST_HANG sleeps forever in convert; TEST_SEGFAULT kills itself with SIGSEGV in convert;
 TEST_EXIT exits 7 without a word in convert; TEST_SLEEP times time.sleep(0.001).
