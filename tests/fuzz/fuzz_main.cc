@@ -1,8 +1,10 @@
 // graphs_fuzz: a seeded mutation fuzzer for the two places graphs reads untrusted bytes.
 //
 //   graphs_fuzz protocol [--seconds S] [--seed N] [--crash-dir DIR]
-//       lines a worker could write, mutated, through parse_worker_line and, for accepted `done`
-//       messages, read_done_message; and results lines through ConversionResult::from_json.
+//       lines a worker could write, mutated, through decode_worker_line (worker_session.h: the
+//       events the orchestrator acts on, before and while measuring), parse_worker_line and, for
+//       accepted `done` messages, read_done_message; and results lines through
+//       ConversionResult::from_json.
 //   graphs_fuzz importer SEED.onnx... [--seconds S] [--seed N] [--crash-dir DIR]
 //       model files mutated byte-wise, through the importer, shape inference, characterization,
 //       the fused partition and the estimator on a GPU and a CPU target.
@@ -21,6 +23,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <onnx/onnx_pb.h>
@@ -30,6 +33,7 @@
 #include "graphs/analysis/shape_inference.h"
 #include "graphs/bench/orchestrator.h"
 #include "graphs/bench/results.h"
+#include "graphs/bench/worker_session.h"
 #include "graphs/estimate/roofline.h"
 #include "graphs/hardware/registry.h"
 #include "graphs/onnx/onnx_importer.h"
@@ -100,8 +104,35 @@ void save(const Options& o, const std::string& what, const Bytes& data, uint64_t
                what.c_str(), p.c_str());
 }
 
+// "" when fine, else what a decoded event (worker_session.h) let through: a chunk latency or a
+// cold-start time that is negative or not finite, or a chunk of a phase other than warmup/measure.
+std::string check_decoded(const graphs::bench::WorkerEvent& event) {
+  using namespace graphs::bench;
+  if (const auto* c = std::get_if<ChunkEvent>(&event)) {
+    if (c->phase != "warmup" && c->phase != "measure") return "a chunk of phase '" + c->phase + "'";
+    for (double t : c->latency_s) {
+      if (bad_number(t)) return "a chunk with a bad latency was accepted";
+    }
+  }
+  if (const auto* c = std::get_if<ColdStartEvent>(&event)) {
+    for (const auto& t : {c->load_s, c->convert_s, c->first_call_s}) {
+      if (t && bad_number(*t)) return "a cold start with a bad time was accepted";
+    }
+  }
+  return "";
+}
+
 // "" when fine, else what is wrong.
 std::string check_protocol(const Bytes& line) {
+  for (const auto& expect : {graphs::bench::ChunkExpectation{false, false},
+                             graphs::bench::ChunkExpectation{true, true}}) {
+    try {
+      const std::string what = check_decoded(graphs::bench::decode_worker_line(line, expect));
+      if (!what.empty()) return what;
+    } catch (const std::exception& e) {
+      return std::string("decode_worker_line threw: ") + e.what();
+    }
+  }
   auto m = graphs::bench::parse_worker_line(line);
   if (m.ok() && (*m)["type"] == "done") {
     graphs::bench::ConversionResult r;
