@@ -328,18 +328,11 @@ std::optional<Result<Outputs>> pad(InferSession& s, const Graph& g, const InferC
   return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
 }
 
-std::optional<Result<Outputs>> resize(InferSession& s, const Graph& g, const InferContext& ctx) {
-  // Resize-10: (X, scales); Resize-11+: (X, roi, scales, sizes).
-  const bool v10 = ctx.opset > 0 && ctx.opset < 11;
-  const std::vector<std::size_t> deciding =
-      v10 ? std::vector<std::size_t>{1} : std::vector<std::size_t>{2, 3};
-  bool any_unknown = false;
-  for (std::size_t i : deciding) {
-    // An empty scales tensor next to sizes means "use sizes".
-    const auto len = length_of(ctx, i);
-    if (unknown(ctx, i) && !(len && *len == 0)) any_unknown = true;
-  }
-  if (!any_unknown) return std::nullopt;
+// Resize and CenterCropPad: every axis the `axes` attribute selects (all when absent) named,
+// assumed the input's size; the output is input 0's dtype. nullopt when input 0's dims or an
+// axis are unusable.
+std::optional<Result<Outputs>> name_selected_axes(InferSession& s, const Graph& g,
+                                                  const InferContext& ctx) {
   auto x = dims_of(ctx, 0);
   if (!x) return std::nullopt;
   const auto rank = static_cast<int64_t>(x->size());
@@ -360,6 +353,21 @@ std::optional<Result<Outputs>> resize(InferSession& s, const Graph& g, const Inf
     out[i] = n.settle(0, a, std::nullopt, (*x)[i]);
   }
   return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
+}
+
+std::optional<Result<Outputs>> resize(InferSession& s, const Graph& g, const InferContext& ctx) {
+  // Resize-10: (X, scales); Resize-11+: (X, roi, scales, sizes).
+  const bool v10 = ctx.opset > 0 && ctx.opset < 11;
+  const std::vector<std::size_t> deciding =
+      v10 ? std::vector<std::size_t>{1} : std::vector<std::size_t>{2, 3};
+  bool any_unknown = false;
+  for (std::size_t i : deciding) {
+    // An empty scales tensor next to sizes means "use sizes".
+    const auto len = length_of(ctx, i);
+    if (unknown(ctx, i) && !(len && *len == 0)) any_unknown = true;
+  }
+  if (!any_unknown) return std::nullopt;
+  return name_selected_axes(s, g, ctx);
 }
 
 std::optional<Result<Outputs>> constant_of_shape(InferSession& s, const Graph& g,
@@ -546,26 +554,7 @@ std::optional<Result<Outputs>> image_decoder(InferSession& s, const Graph& g,
 std::optional<Result<Outputs>> center_crop_pad(InferSession& s, const Graph& g,
                                                const InferContext& ctx) {
   if (!unknown(ctx, 1)) return std::nullopt;
-  auto x = dims_of(ctx, 0);
-  if (!x) return std::nullopt;
-  std::vector<int64_t> axes;
-  const auto rank = static_cast<int64_t>(x->size());
-  for (int64_t a : ctx.node.attrs.has("axes") ? ctx.node.attrs.get_ints("axes")
-                                               : std::vector<int64_t>{}) {
-    auto axis = normalize(a, rank);
-    if (!axis) return std::nullopt;
-    axes.push_back(*axis);
-  }
-  if (!ctx.node.attrs.has("axes")) {
-    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
-  }
-  Namer n{s, g, ctx};
-  auto out = *x;
-  for (int64_t a : axes) {
-    const auto i = static_cast<std::size_t>(a);
-    out[i] = n.settle(0, a, std::nullopt, (*x)[i]);
-  }
-  return Result<Outputs>(Outputs{output(ctx.type(0).dtype, out)});
+  return name_selected_axes(s, g, ctx);
 }
 
 // Hann/Hamming/BlackmanWindow: `size` (input 0) unknown; the length named, no bound.
